@@ -1,0 +1,140 @@
+"""Docker adapter: reads one engine through a low-level ``docker.APIClient`` (or a replay of one).
+
+Request budget per engine: ``/info`` + ``/version`` + one ``/containers/json?all=1`` + one inspect
+per container + one image inspect per distinct image (for the repo digest). Inspects run
+concurrently, bounded by the engine's ``concurrency``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from adapters.docker_errors import is_not_found, translate
+from adapters.docker_parse import container_from_inspect, container_from_list, image_digest
+from collector.errors import SourceError
+from collector.model import Container, Engine, Gap, SourceKind, SourceResult, SourceStatus
+
+
+class DockerApi(Protocol):
+    def info(self) -> Any: ...
+    def version(self) -> Any: ...
+    def containers(self, all: bool = False) -> Any: ...
+    def inspect_container(self, container: str) -> Any: ...
+    def inspect_image(self, image: str) -> Any: ...
+
+
+def url_host(url: str) -> str | None:
+    """The host an engine URL points at (``ssh://u@h:22`` → ``h``); None for local sockets."""
+    parts = urlsplit(url)
+    if parts.scheme in ("unix", "npipe", ""):
+        return None
+    return parts.hostname
+
+
+class DockerAdapter:
+    kind = SourceKind.DOCKER
+
+    def __init__(self, name: str, url: str, client: DockerApi, *, concurrency: int = 8) -> None:
+        self.name = name
+        self._url = url
+        self._client = client
+        self._concurrency = concurrency
+        self._requests = 0
+        self._lock = threading.Lock()
+
+    def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            self._requests += 1
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            raise translate(exc, self.name, what) from exc
+
+    def collect(self) -> SourceResult:
+        gaps: list[Gap] = []
+        try:
+            engine = self._collect(gaps)
+        except SourceError as exc:
+            status = SourceStatus(
+                self.name, self.kind, complete=False, error=str(exc), requests=self._requests
+            )
+            return SourceResult(status)
+        complete = not any(g.incomplete for g in gaps)
+        status = SourceStatus(
+            self.name, self.kind, complete=complete, gaps=tuple(gaps), requests=self._requests
+        )
+        return SourceResult(status, engine=engine)
+
+    def _collect(self, gaps: list[Gap]) -> Engine:
+        version = self._call("/version", self._client.version)  # first: it negotiates
+        info = self._call("/info", self._client.info)
+        listing = self._call("/containers/json", self._client.containers, all=True)
+        info = info if isinstance(info, Mapping) else {}
+        version = version if isinstance(version, Mapping) else {}
+        items = [
+            i for i in (listing if isinstance(listing, list) else []) if isinstance(i, Mapping)
+        ]
+        with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
+            containers = list(pool.map(lambda item: self._inspect(item, gaps), items))
+            found = [c for c in containers if c is not None]
+            undigested = {c.image_id for c in found if c.image_id and not c.image_digest}
+            digests = dict(pool.map(self._digest, sorted(undigested)))
+        found = [
+            replace(c, image_digest=digests.get(c.image_id or "")) if not c.image_digest else c
+            for c in found
+        ]
+        host = url_host(self._url)
+        swarm = info.get("Swarm")
+        swarm_addr = swarm.get("NodeAddr") if isinstance(swarm, Mapping) else None
+        addresses = tuple(dict.fromkeys(a for a in (host, swarm_addr) if isinstance(a, str) and a))
+        return Engine(
+            id=f"docker:{self.name}",
+            name=self.name,
+            source=self.name,
+            url=self._url,
+            engine_id=_s(info.get("ID")),
+            hostname=_s(info.get("Name")),
+            version=_s(version.get("Version")) or _s(info.get("ServerVersion")),
+            api_version=_s(version.get("ApiVersion")),
+            os=_s(info.get("OperatingSystem")),
+            kernel=_s(info.get("KernelVersion")),
+            addresses=addresses,
+            containers=tuple(sorted(found, key=lambda c: c.name)),
+        )
+
+    def _inspect(self, item: Mapping[str, Any], gaps: list[Gap]) -> Container | None:
+        container_id = item.get("Id")
+        if not isinstance(container_id, str):
+            return None
+        try:
+            data = self._call(
+                f"/containers/{container_id[:12]}/json",
+                self._client.inspect_container,
+                container_id,
+            )
+        except SourceError as exc:
+            if is_not_found(exc):  # removed between list and inspect: it is simply gone now
+                return None
+            partial = container_from_list(self.name, item)
+            gaps.append(Gap(partial.id, "inspect", str(exc)))
+            return partial
+        if not isinstance(data, Mapping):
+            return container_from_list(self.name, item)
+        return container_from_inspect(self.name, data)
+
+    def _digest(self, image_id: str) -> tuple[str, str | None]:
+        try:
+            data = self._call(f"/images/{image_id[:19]}/json", self._client.inspect_image, image_id)
+        except SourceError:
+            return image_id, None  # a digest is a nicety; an image without one is still reported
+        repo_digests = data.get("RepoDigests") if isinstance(data, Mapping) else None
+        return image_id, image_digest(None, repo_digests)
+
+
+def _s(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,36 @@
+"""The project's exception tree.
+
+Only the CLI prints these or turns them into exit codes. Adapters translate SDK exceptions into
+``SourceError`` subclasses at their boundary so the core never sees a proxmoxer or docker type.
+Messages are one line, name the file/key/source, and say what to do next. They never hold secrets.
+"""
+
+from __future__ import annotations
+
+
+class CollectorError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigError(CollectorError):
+    """The configuration (or a replay folder) is unusable: exit code 2."""
+
+
+class SourceError(CollectorError):
+    """A source (PVE cluster, Docker engine) could not be read."""
+
+
+class SourceConnectionError(SourceError):
+    """Network-level failure: refused, unreachable, timed out, TLS handshake failed."""
+
+
+class SourceAuthError(SourceError):
+    """The source answered but refused our credentials or privileges (401/403)."""
+
+
+class SourceResponseError(SourceError):
+    """The source answered something we cannot use (5xx, malformed body)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

@@ -1,0 +1,126 @@
+"""The joined inventory: every source's results, engine placements and workload roles.
+
+``build_inventory`` is the one place where the layers meet. It is linear in the lab size: every
+lookup goes through a dict built once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from collector.classify import classify_container, classify_guest
+from collector.config import Config
+from collector.model import (
+    Cluster,
+    Container,
+    Engine,
+    Form,
+    Guest,
+    Node,
+    Placement,
+    RoleDecision,
+    SourceResult,
+    SourceStatus,
+)
+from collector.placement import place_engines
+
+
+@dataclass(frozen=True)
+class Inventory:
+    clusters: tuple[Cluster, ...]
+    engines: tuple[Engine, ...]
+    sources: tuple[SourceStatus, ...]
+    placements: Mapping[str, Placement] = field(default_factory=dict)
+    roles: Mapping[str, RoleDecision] = field(default_factory=dict)
+
+    def nodes(self) -> Iterator[Node]:
+        for cluster in self.clusters:
+            yield from cluster.nodes
+
+    def guests(self) -> Iterator[Guest]:
+        for cluster in self.clusters:
+            yield from cluster.guests
+
+    def containers(self) -> Iterator[Container]:
+        for engine in self.engines:
+            yield from engine.containers
+
+    @cached_property
+    def by_id(self) -> Mapping[str, Cluster | Node | Guest | Engine | Container]:
+        items: dict[str, Cluster | Node | Guest | Engine | Container] = {}
+        for cluster in self.clusters:
+            items[cluster.id] = cluster
+            items.update((n.id, n) for n in cluster.nodes)
+            items.update((g.id, g) for g in cluster.guests)
+        for engine in self.engines:
+            items[engine.id] = engine
+            items.update((c.id, c) for c in engine.containers)
+        return items
+
+    @cached_property
+    def engines_on(self) -> Mapping[str, tuple[str, ...]]:
+        """Guest or node id → ids of the engines placed on it."""
+        hosted: dict[str, list[str]] = defaultdict(list)
+        for placement in self.placements.values():
+            if placement.target:
+                hosted[placement.target].append(placement.engine)
+        return {k: tuple(sorted(v)) for k, v in hosted.items()}
+
+    def parent(self, item_id: str) -> str | None:
+        item = self.by_id.get(item_id)
+        if isinstance(item, Node):
+            return f"pve:{item.cluster}"
+        if isinstance(item, Guest):
+            return f"pve:{item.cluster}/node/{item.node}"
+        if isinstance(item, Engine):
+            placement = self.placements.get(item.id)
+            return placement.target if placement else None
+        if isinstance(item, Container):
+            return f"docker:{item.engine}"
+        return None
+
+    def workloads(self) -> Iterator[Guest | Container]:
+        """What the placement rule judges: guests that are not templates, and containers."""
+        yield from (g for g in self.guests() if not g.template)
+        yield from self.containers()
+
+
+def build_inventory(results: Iterable[SourceResult], config: Config) -> Inventory:
+    results = list(results)
+    clusters = tuple(r.cluster for r in results if r.cluster is not None)
+    engines = tuple(r.engine for r in results if r.engine is not None)
+    docker_configs = {d.name: d for d in config.docker}
+    placements = place_engines(engines, docker_configs, clusters)
+    hosted: dict[str, list[str]] = defaultdict(list)
+    for placement in placements.values():
+        if placement.target:
+            hosted[placement.target].append(placement.engine)
+    roles: dict[str, RoleDecision] = {}
+    for cluster in clusters:
+        for guest in cluster.guests:
+            roles[guest.id] = classify_guest(guest, config.classify, hosted.get(guest.id, ()))
+    for engine in engines:
+        for container in engine.containers:
+            roles[container.id] = classify_container(container, config.classify)
+    return Inventory(
+        clusters=clusters,
+        engines=engines,
+        sources=tuple(r.status for r in results),
+        placements=placements,
+        roles=roles,
+    )
+
+
+def form_of(item: object) -> Form:
+    if isinstance(item, Guest):
+        return item.form
+    if isinstance(item, Container):
+        return Form.CONTAINER
+    if isinstance(item, Engine):
+        return Form.ENGINE
+    if isinstance(item, Node):
+        return Form.NODE
+    return Form.CLUSTER

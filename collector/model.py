@@ -1,0 +1,319 @@
+"""The layered model: cluster → node → guest (VM/LXC) → container engine → container.
+
+Adapters produce these values; correlation joins them; rules read them; renderers print them.
+Every object carries a stable id that survives re-collection (it is how history and waivers
+refer to things):
+
+- ``pve:<cluster>``, ``pve:<cluster>/node/<name>``, ``pve:<cluster>/qemu/<vmid>``,
+  ``pve:<cluster>/lxc/<vmid>``
+- ``docker:<engine>``, ``docker:<engine>/<container name>``
+
+Partial data is a value, never an absence: a source that failed is a ``SourceStatus`` with an error,
+a guest whose agent did not answer has a ``Gap``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Form(StrEnum):
+    """What kind of thing an object is, as opposed to what it is *for* (its role)."""
+
+    CLUSTER = "cluster"
+    NODE = "node"
+    VM = "vm"
+    LXC = "lxc"
+    ENGINE = "docker-engine"
+    CONTAINER = "docker-container"
+
+
+class Layer(StrEnum):
+    CLUSTER = "cluster"
+    NODE = "node"
+    GUEST = "guest"
+    ENGINE = "engine"
+    CONTAINER = "container"
+
+
+class Role(StrEnum):
+    PLATFORM = "platform"
+    SERVICE = "service"
+    UNCLASSIFIED = "unclassified"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+class SourceKind(StrEnum):
+    PROXMOX = "proxmox"
+    DOCKER = "docker"
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Something the collector could not read about one object; the rest of it is intact.
+
+    ``incomplete`` gaps (a node offline, a guest config unreadable) make the run incomplete
+    (exit code 3); the others (one guest agent silent) only narrow what checks can see.
+    """
+
+    subject: str
+    what: str
+    reason: str
+    incomplete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Nic:
+    """A guest network interface, from its config (static) or as the guest reports it."""
+
+    name: str
+    mac: str | None = None
+    bridge: str | None = None
+    vlan: int | None = None
+    static_ips: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    cluster: str
+    name: str
+    online: bool | None
+    ip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Guest:
+    id: str
+    cluster: str
+    node: str
+    vmid: int
+    name: str
+    form: Form
+    status: str
+    template: bool = False
+    tags: tuple[str, ...] = ()
+    pool: str | None = None
+    description: str = ""
+    onboot: bool | None = None
+    agent_enabled: bool | None = None
+    ostype: str | None = None
+    ha_state: str | None = None
+    nics: tuple[Nic, ...] = ()
+    reported_ips: tuple[str, ...] = ()
+    reported_macs: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    memory_bytes: int | None = None
+    cores: int | None = None
+    uptime_seconds: int | None = None
+    disks_without_backup: tuple[str, ...] = ()
+    """Disk keys (``scsi1``, ``mp0``) configured with ``backup=0``."""
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        """Every address known for the guest: reported by agent/LXC first, then static config."""
+        seen = dict.fromkeys(self.reported_ips)
+        for nic in self.nics:
+            seen.update(dict.fromkeys(nic.static_ips))
+        return tuple(seen)
+
+    @property
+    def macs(self) -> tuple[str, ...]:
+        seen = dict.fromkeys(m for m in (n.mac for n in self.nics) if m)
+        seen.update(dict.fromkeys(self.reported_macs))
+        return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    id: str
+    name: str
+    node: str
+    plugintype: str
+    content: tuple[str, ...] = ()
+    shared: bool = False
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BackupJob:
+    id: str
+    enabled: bool
+    storage: str | None = None
+    schedule: str | None = None
+    all: bool = False
+    vmids: tuple[int, ...] = ()
+    pool: str | None = None
+    exclude: tuple[int, ...] = ()
+    node: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BackupVolume:
+    volid: str
+    storage: str
+    vmid: int
+    ctime: int
+    subtype: str | None = None
+    format: str | None = None
+    protected: bool = False
+    verified: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    id: str
+    name: str
+    source: str
+    version: str | None = None
+    nodes: tuple[Node, ...] = ()
+    guests: tuple[Guest, ...] = ()
+    pools: Mapping[str, str] = field(default_factory=dict)
+    """Pool id → comment."""
+    storages: tuple[Storage, ...] = ()
+    backup_jobs: tuple[BackupJob, ...] | None = None
+    """None when the jobs could not be read (then no backup rule may claim anything)."""
+    backup_volumes: tuple[BackupVolume, ...] | None = None
+    not_backed_up: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    type: str
+    source: str
+    destination: str
+    name: str | None = None
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    container_port: int
+    protocol: str
+    host_ip: str | None = None
+    host_port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    id: str
+    engine: str
+    container_id: str
+    name: str
+    image: str
+    image_id: str | None
+    image_digest: str | None
+    state: str
+    health: str | None
+    restart_policy: str
+    restart_count: int
+    log_driver: str
+    log_options: Mapping[str, str]
+    labels: Mapping[str, str]
+    mounts: tuple[Mount, ...] = ()
+    ports: tuple[Port, ...] = ()
+    networks: tuple[str, ...] = ()
+    network_ips: tuple[str, ...] = ()
+    created_at: str | None = None
+    started_at: str | None = None
+
+    @property
+    def compose_project(self) -> str | None:
+        return self.labels.get("com.docker.compose.project")
+
+    @property
+    def compose_service(self) -> str | None:
+        return self.labels.get("com.docker.compose.service")
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    id: str
+    name: str
+    source: str
+    url: str
+    engine_id: str | None = None
+    hostname: str | None = None
+    version: str | None = None
+    api_version: str | None = None
+    os: str | None = None
+    kernel: str | None = None
+    addresses: tuple[str, ...] = ()
+    """Network addresses the engine is known by (URL host, swarm address)."""
+    containers: tuple[Container, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    name: str
+    kind: SourceKind
+    complete: bool
+    error: str | None = None
+    gaps: tuple[Gap, ...] = ()
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDecision:
+    role: Role
+    reason: str
+
+
+class PlacementMethod(StrEnum):
+    CONFIG = "config"
+    IP = "ip"
+    MAC = "mac"
+    HOSTNAME = "hostname"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a container engine runs: a guest, a node, or nowhere we can tell."""
+
+    engine: str
+    target: str | None
+    method: PlacementMethod
+    detail: str
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.target is None and len(self.candidates) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    subject: str
+    layer: Layer
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """What one source returned: its status, and whatever it could read."""
+
+    status: SourceStatus
+    cluster: Cluster | None = None
+    engine: Engine | None = None

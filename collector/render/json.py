@@ -1,0 +1,147 @@
+"""JSON renderer: the public, versioned contract that users' scripts rely on.
+
+Keys are stable and sorted; ``schema_version`` changes only on incompatible edits. Container
+environment variables are never part of the model, so they cannot leak here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from collector.inventory import Inventory
+from collector.model import Cluster, Container, Engine, Guest, Node
+from collector.render.tree import Row, walk
+from collector.report import SCHEMA_VERSION, Report
+
+
+def _details(item: Cluster | Node | Guest | Engine | Container, inv: Inventory) -> dict[str, Any]:
+    if isinstance(item, Cluster):
+        return {"version": item.version, "pools": dict(item.pools)}
+    if isinstance(item, Node):
+        return {"online": item.online, "ip": item.ip}
+    if isinstance(item, Guest):
+        return {
+            "vmid": item.vmid,
+            "node": item.node,
+            "template": item.template,
+            "tags": list(item.tags),
+            "pool": item.pool,
+            "description": item.description,
+            "onboot": item.onboot,
+            "agent_enabled": item.agent_enabled,
+            "ostype": item.ostype,
+            "ha_state": item.ha_state,
+            "ips": list(item.ips),
+            "macs": list(item.macs),
+            "features": list(item.features),
+            "memory_bytes": item.memory_bytes,
+            "cores": item.cores,
+            "disks_without_backup": list(item.disks_without_backup),
+        }
+    if isinstance(item, Engine):
+        placement = inv.placements.get(item.id)
+        return {
+            "url": item.url,
+            "engine_id": item.engine_id,
+            "hostname": item.hostname,
+            "version": item.version,
+            "api_version": item.api_version,
+            "os": item.os,
+            "addresses": list(item.addresses),
+            "placement": (
+                {
+                    "target": placement.target,
+                    "method": placement.method.value,
+                    "detail": placement.detail,
+                    "candidates": list(placement.candidates),
+                }
+                if placement
+                else None
+            ),
+        }
+    return {
+        "container_id": item.container_id,
+        "engine": item.engine,
+        "image": item.image,
+        "image_id": item.image_id,
+        "image_digest": item.image_digest,
+        "health": item.health,
+        "restart_policy": item.restart_policy,
+        "restart_count": item.restart_count,
+        "log_driver": item.log_driver,
+        "log_options": dict(item.log_options),
+        "labels": dict(item.labels),
+        "compose_project": item.compose_project,
+        "compose_service": item.compose_service,
+        "mounts": [asdict(m) for m in item.mounts],
+        "ports": [asdict(p) for p in item.ports],
+        "networks": list(item.networks),
+        "created_at": item.created_at,
+        "started_at": item.started_at,
+    }
+
+
+def _item(row: Row, inv: Inventory) -> dict[str, Any]:
+    role = inv.roles.get(row.id)
+    state = row.item.state if isinstance(row.item, Container) else None
+    if isinstance(row.item, Guest):
+        state = row.item.status
+    elif isinstance(row.item, Node):
+        state = row.state
+    return {
+        "id": row.id,
+        "parent": inv.parent(row.id),
+        "name": row.name,
+        "form": row.form.split(" ")[0],
+        "role": role.role.value if role else None,
+        "role_reason": role.reason if role else None,
+        "state": state,
+        **_details(row.item, inv),
+    }
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    inv = report.inventory
+    summary = report.summary
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": report.generated_at,
+        "sources": [
+            {
+                "name": s.name,
+                "kind": s.kind.value,
+                "complete": s.complete,
+                "error": s.error,
+                "requests": s.requests,
+                "gaps": [asdict(g) for g in s.gaps],
+            }
+            for s in inv.sources
+        ],
+        "summary": {
+            "complete": summary.complete,
+            "counts_by_layer": dict(summary.counts_by_layer),
+            "counts_by_form": dict(summary.counts_by_form),
+            "workloads": summary.workloads,
+            "compliant": summary.compliant,
+            "compliance": round(summary.compliance, 4),
+            "findings_by_severity": dict(summary.findings_by_severity),
+        },
+        "findings": [
+            {
+                "rule": f.rule,
+                "severity": f.severity.value,
+                "subject": f.subject,
+                "layer": f.layer.value,
+                "message": f.message,
+                "hint": f.hint,
+            }
+            for f in report.findings
+        ],
+        "inventory": [_item(row, inv) for row in walk(inv)],
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_document(report), indent=2, sort_keys=True) + "\n"

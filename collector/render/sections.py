@@ -1,0 +1,69 @@
+"""The report's sections as rows of cells, shared by the table and Markdown renderers."""
+
+from __future__ import annotations
+
+from collector.inventory import Inventory
+from collector.model import Engine
+from collector.render.tree import walk
+from collector.report import Report
+
+Table = tuple[list[str], list[list[str]]]
+
+
+def headline(report: Report) -> str:
+    s = report.summary
+    state = "complete" if s.complete else "INCOMPLETE"
+    worst = report.worst_severity()
+    return (
+        f"{s.compliant}/{s.workloads} workloads comply ({s.compliance:.0%}); "
+        f"{len(report.findings)} findings"
+        + (f" (worst: {worst.value})" if worst else "")
+        + f"; collection {state}"
+    )
+
+
+def summary_table(report: Report) -> Table:
+    s = report.summary
+    rows = [[layer, str(count)] for layer, count in s.counts_by_layer.items()]
+    rows += [[f"  {form}", str(count)] for form, count in s.counts_by_form.items()]
+    rows += [[f"findings: {sev}", str(n)] for sev, n in s.findings_by_severity.items()]
+    return ["what", "count"], rows
+
+
+def sources_table(report: Report) -> Table:
+    rows = []
+    for source in report.inventory.sources:
+        problems = [source.error] if source.error else []
+        problems += [f"{g.subject}: {g.what}: {g.reason}" for g in source.gaps if g.incomplete]
+        coverage = sum(1 for g in source.gaps if not g.incomplete)
+        note = "; ".join(problems) or "ok"
+        if coverage:
+            note += f" ({coverage} coverage gaps)"
+        rows.append([source.name, source.kind.value, "yes" if source.complete else "NO", note])
+    return ["source", "kind", "complete", "notes"], rows
+
+
+def findings_table(report: Report) -> Table:
+    rows = [[f.severity.value, f.rule, f.subject, f.message, f.hint] for f in report.findings]
+    return ["severity", "rule", "subject", "message", "hint"], rows
+
+
+def _placement_note(inventory: Inventory, engine: Engine) -> str:
+    placement = inventory.placements.get(engine.id)
+    if placement is None:
+        return ""
+    if placement.target:
+        return f"on {placement.target} (by {placement.method.value})"
+    return "ambiguous" if placement.ambiguous else "unplaced"
+
+
+def inventory_table(report: Report, indent: str = "  ") -> Table:
+    inv = report.inventory
+    rows = []
+    for row in walk(inv):
+        role = inv.roles.get(row.id)
+        role_text = f"{role.role.value}: {role.reason}" if role else ""
+        if isinstance(row.item, Engine):
+            role_text = _placement_note(inv, row.item)
+        rows.append([indent * row.depth + row.name, row.form, row.state, role_text, row.id])
+    return ["name", "form", "state", "role (why) / placement", "id"], rows

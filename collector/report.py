@@ -1,0 +1,106 @@
+"""The report: inventory + findings + summary figures, ready for any renderer.
+
+The summary counts objects per layer and form and gives the share of workloads that comply with
+the placement rule. A workload complies when it has a decided role and no placement finding is
+about it or about the engine it runs on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from collector.inventory import Inventory, form_of
+from collector.model import Container, Finding, Severity
+
+SCHEMA_VERSION = 1
+PLACEMENT_RULE_IDS = frozenset(
+    {
+        "service-in-vm",
+        "platform-in-container",
+        "docker-in-lxc",
+        "docker-on-node",
+        "unclassified",
+        "engine-unplaced",
+        "engine-ambiguous",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    counts_by_layer: Mapping[str, int]
+    counts_by_form: Mapping[str, int]
+    workloads: int
+    compliant: int
+    findings_by_severity: Mapping[str, int]
+    complete: bool
+
+    @property
+    def compliance(self) -> float:
+        return self.compliant / self.workloads if self.workloads else 1.0
+
+
+@dataclass(frozen=True)
+class Report:
+    generated_at: str
+    inventory: Inventory
+    findings: tuple[Finding, ...]
+    summary: Summary
+
+    @property
+    def complete(self) -> bool:
+        return self.summary.complete
+
+    def worst_severity(self) -> Severity | None:
+        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
+
+
+def _summarise(inventory: Inventory, findings: tuple[Finding, ...]) -> Summary:
+    layers: Counter[str] = Counter()
+    forms: Counter[str] = Counter()
+    layers["cluster"] = len(inventory.clusters)
+    for node in inventory.nodes():
+        layers["node"] += 1
+        forms[form_of(node).value] += 1
+    for guest in inventory.guests():
+        layers["guest"] += 1
+        forms[guest.form.value + (" template" if guest.template else "")] += 1
+    for engine in inventory.engines:
+        layers["engine"] += 1
+        forms[form_of(engine).value] += 1
+    for container in inventory.containers():
+        layers["container"] += 1
+        forms[form_of(container).value] += 1
+    flagged = {f.subject for f in findings if f.rule in PLACEMENT_RULE_IDS}
+    workloads = list(inventory.workloads())
+    compliant = sum(
+        1
+        for w in workloads
+        if w.id not in flagged
+        and not (isinstance(w, Container) and f"docker:{w.engine}" in flagged)
+    )
+    severities = Counter(f.severity.value for f in findings)
+    return Summary(
+        counts_by_layer=dict(layers),
+        counts_by_form=dict(sorted(forms.items())),
+        workloads=len(workloads),
+        compliant=compliant,
+        findings_by_severity={s.value: severities.get(s.value, 0) for s in Severity},
+        complete=all(s.complete for s in inventory.sources),
+    )
+
+
+def build_report(
+    inventory: Inventory, findings: list[Finding], *, generated_at: datetime | None = None
+) -> Report:
+    moment = (generated_at or datetime.now(UTC)).astimezone(UTC)
+    frozen = tuple(findings)
+    return Report(
+        generated_at=moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        inventory=inventory,
+        findings=frozen,
+        summary=_summarise(inventory, frozen),
+    )

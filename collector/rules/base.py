@@ -1,0 +1,43 @@
+"""What a rule is: an id, a default severity, a one-line explanation and a check function.
+
+A check yields ``Hit``s; the engine in ``collector.rules`` turns them into ``Finding``s with the
+rule's configured severity. Checks never see each other's results, so any subset can run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from collector.inventory import Inventory
+from collector.model import Layer, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    subject: str
+    layer: Layer
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """The rule's effective parameters (defaults overlaid with ``[rules.<id>]``) and the clock."""
+
+    params: Mapping[str, Any]
+    now_epoch: float
+
+
+Check = Callable[[Inventory, RuleContext], Iterable[Hit]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    check: Check
+    group: str
+    defaults: Mapping[str, Any] = field(default_factory=dict)
