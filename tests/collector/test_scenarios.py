@@ -1,0 +1,65 @@
+"""Scenario tests: every folder under fixtures/scenarios/ is a recording plus expected.json.
+
+Adding a folder adds a test case (napalm-style). Keys of expected.json:
+``findings`` (exact list of {rule, subject[, severity]}), ``placements`` ({engine id: {target,
+method}}), ``roles`` ({id: role}), ``sources`` ({name: complete}), ``inventory_includes`` (ids),
+``complete``, ``exit_code``, ``now`` (ISO time the rules see; default 2026-11-26T12:00:00Z).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector.cli import FailOn, exit_code
+from collector.collect import run_report
+from collector.config import load_config
+from collector.render.json import report_document
+from collector.wiring import replay_sources
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
+CASES = sorted(p.parent for p in SCENARIOS.glob("*/expected.json"))
+
+
+def _run(folder: Path, expected: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    config = load_config(folder / "config.toml")
+    now = datetime.fromisoformat(expected.get("now", "2026-11-26T12:00:00+00:00"))
+    report = run_report(config, replay_sources(config, folder), now=now)
+    return report, report_document(report)
+
+
+@pytest.mark.parametrize("folder", CASES, ids=[c.name for c in CASES])
+def test_scenario(folder: Path) -> None:
+    expected = json.loads((folder / "expected.json").read_text())
+    report, doc = _run(folder, expected)
+    items = {item["id"]: item for item in doc["inventory"]}
+
+    if "findings" in expected:
+        got = sorted((f["rule"], f["subject"]) for f in doc["findings"])
+        want = sorted((f["rule"], f["subject"]) for f in expected["findings"])
+        assert got == want
+        severities = {(f["rule"], f["subject"]): f["severity"] for f in doc["findings"]}
+        for f in expected["findings"]:
+            if "severity" in f:
+                assert severities[(f["rule"], f["subject"])] == f["severity"], f
+    for engine_id, placement in expected.get("placements", {}).items():
+        got_placement = items[engine_id]["placement"]
+        assert got_placement["target"] == placement["target"], got_placement
+        assert got_placement["method"] == placement["method"], got_placement
+    for item_id, role in expected.get("roles", {}).items():
+        assert items[item_id]["role"] == role, items[item_id]["role_reason"]
+    sources = {s["name"]: s["complete"] for s in doc["sources"]}
+    for name, complete in expected.get("sources", {}).items():
+        assert sources[name] is complete
+    for item_id in expected.get("inventory_includes", []):
+        assert item_id in items
+    assert doc["summary"]["complete"] is expected["complete"]
+    assert exit_code(report, FailOn.ERROR) == expected["exit_code"]
+
+
+def test_scenarios_exist() -> None:
+    assert len(CASES) >= 10

@@ -1,0 +1,422 @@
+"""Write recordings (the format in fixtures/README.md) from compact Python descriptions.
+
+Used by ``fixtures/scenarios/generate.py`` (test cases), the benchmark's synthetic labs and tests
+that need a small lab in ``tmp_path``. Shapes follow PVE 8.4/9.x and Docker API 1.47 answers:
+``memory`` and ``agent`` as strings in configs, 0/1 booleans, LXC ``prefix`` as a string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def _write(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def fake_mac(seed: str) -> str:
+    digest = hashlib.sha256(seed.encode()).hexdigest()
+    return "bc:24:11:" + ":".join(digest[i : i + 2] for i in (0, 2, 4))
+
+
+def fake_id(seed: str, length: int = 64) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+@dataclass
+class GuestSpec:
+    vmid: int
+    name: str
+    node: str
+    kind: str = "qemu"  # or "lxc"
+    status: str = "running"
+    tags: str | None = None
+    pool: str | None = None
+    template: bool = False
+    hastate: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    ips: list[str] = field(default_factory=list)
+    """Addresses the guest reports (agent or LXC interfaces); written only when running."""
+    agent: str | None = "1"
+    agent_error: dict[str, Any] | None = None
+    """Written as ``.error.json`` for the agent call instead of an answer."""
+    agent_answer: Any = None
+    """Overrides the generated agent answer (e.g. the Windows ``Unsupported`` error)."""
+
+
+@dataclass
+class ContainerSpec:
+    name: str
+    image: str = "local/busybox:1"
+    state: str = "running"
+    health: str | None = None
+    restart: str = "unless-stopped"
+    log_driver: str = "json-file"
+    log_options: dict[str, str] = field(default_factory=lambda: {"max-size": "10m"})
+    labels: dict[str, str] = field(default_factory=dict)
+    mounts: list[dict[str, Any]] = field(default_factory=list)
+    restart_count: int = 0
+    env: list[str] = field(default_factory=list)
+
+
+class RecordingBuilder:
+    """Accumulate a lab, then ``write()`` it as a recording folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pve: dict[str, dict[str, Any]] = {}
+        self.docker: dict[str, dict[str, Any]] = {}
+        self.extra_config = ""
+
+    # -- PVE -----------------------------------------------------------------------------------
+
+    def cluster(
+        self,
+        name: str,
+        nodes: dict[str, str],
+        *,
+        offline: tuple[str, ...] = (),
+        host: str = "127.0.0.1",
+    ) -> None:
+        """``nodes`` maps node name → IP."""
+        self.pve[name] = {
+            "nodes": nodes,
+            "offline": set(offline),
+            "guests": [],
+            "host": host,
+            "backup_jobs": [],
+            "storages": [],
+            "volumes": {},
+            "pools": [],
+            "files": {},
+            "errors": {},
+        }
+
+    def guest(self, cluster: str, spec: GuestSpec) -> GuestSpec:
+        self.pve[cluster]["guests"].append(spec)
+        return spec
+
+    def file(self, cluster: str, path: str, data: Any) -> None:
+        """Add or override one recorded answer (path with the ``@query`` suffix, no .json)."""
+        self.pve[cluster]["files"][path] = data
+
+    def error(self, cluster: str, path: str, status: int, message: str) -> None:
+        self.pve[cluster]["errors"][path] = {"status": status, "message": message}
+
+    def _pve_files(self, name: str) -> dict[str, Any]:
+        lab = self.pve[name]
+        files: dict[str, Any] = {
+            "version": {"release": "9.1", "repoid": "5d4ad7d8", "version": "9.1.3"},
+            "cluster/status": [
+                {
+                    "id": "cluster",
+                    "name": name,
+                    "nodes": len(lab["nodes"]),
+                    "quorate": 1,
+                    "type": "cluster",
+                    "version": 3,
+                }
+            ]
+            + [
+                {
+                    "id": f"node/{node}",
+                    "ip": ip,
+                    "level": "",
+                    "local": int(i == 0),
+                    "name": node,
+                    "nodeid": i + 1,
+                    "online": int(node not in lab["offline"]),
+                    "type": "node",
+                }
+                for i, (node, ip) in enumerate(lab["nodes"].items())
+            ],
+            "pools": [{"poolid": p, "comment": ""} for p in lab["pools"]],
+            "cluster/ha/resources": [],
+            "cluster/backup": lab["backup_jobs"],
+            "cluster/backup-info/not-backed-up": [],
+            "cluster/resources@type=storage": lab["storages"],
+        }
+        resources = []
+        for g in lab["guests"]:
+            resources.append(self._resource(g, lab["offline"]))
+            if g.hastate:
+                prefix = "vm" if g.kind == "qemu" else "ct"
+                files["cluster/ha/resources"].append(
+                    {"sid": f"{prefix}:{g.vmid}", "state": "started", "type": prefix}
+                )
+            if g.node in lab["offline"]:
+                continue
+            base = f"nodes/{g.node}/{g.kind}/{g.vmid}"
+            files[f"{base}/config"] = self._config(g)
+            if g.status != "running" or g.template:
+                continue
+            if g.kind == "qemu" and g.agent not in (None, "0"):
+                if g.agent_error:
+                    lab["errors"].setdefault(f"{base}/agent/network-get-interfaces", g.agent_error)
+                else:
+                    files[f"{base}/agent/network-get-interfaces"] = (
+                        g.agent_answer if g.agent_answer is not None else _agent(g)
+                    )
+            elif g.kind == "lxc":
+                files[f"{base}/interfaces"] = _lxc_interfaces(g)
+        files["cluster/resources@type=vm"] = resources
+        for path, volumes in lab["volumes"].items():
+            files[path] = volumes
+        files.update(lab["files"])
+        return files
+
+    @staticmethod
+    def _resource(g: GuestSpec, offline: set[str]) -> dict[str, Any]:
+        running = g.status == "running" and g.node not in offline
+        item: dict[str, Any] = {
+            "id": f"{g.kind}/{g.vmid}",
+            "type": g.kind,
+            "vmid": g.vmid,
+            "name": g.name,
+            "node": g.node,
+            "status": "unknown" if g.node in offline else g.status,
+            "template": int(g.template),
+            "maxmem": 2147483648,
+            "maxcpu": 2,
+            "maxdisk": 34359738368,
+            "cpu": 0.02 if running else 0,
+            "mem": 1073741824 if running else 0,
+            "disk": 0,
+            "uptime": 86400 if running else 0,
+            "netin": 0,
+            "netout": 0,
+            "diskread": 0,
+            "diskwrite": 0,
+        }
+        if g.tags is not None:
+            item["tags"] = g.tags
+        if g.pool:
+            item["pool"] = g.pool
+        if g.hastate:
+            item["hastate"] = g.hastate
+        return item
+
+    @staticmethod
+    def _config(g: GuestSpec) -> dict[str, Any]:
+        mac = fake_mac(f"{g.kind}{g.vmid}").upper()
+        if g.kind == "qemu":
+            config: dict[str, Any] = {
+                "name": g.name,
+                "memory": "2048",
+                "cores": 2,
+                "ostype": "l26",
+                "net0": f"virtio={mac},bridge=vmbr0,firewall=1",
+                "scsi0": f"local-lvm:vm-{g.vmid}-disk-0,size=32G",
+                "digest": fake_id(f"digest{g.vmid}", 40),
+            }
+            if g.agent is not None:
+                config["agent"] = g.agent
+        else:
+            config = {
+                "hostname": g.name,
+                "memory": 1024,
+                "cores": 1,
+                "ostype": "debian",
+                "arch": "amd64",
+                "net0": f"name=eth0,bridge=vmbr0,hwaddr={mac},ip=dhcp,type=veth",
+                "rootfs": f"local-lvm:subvol-{g.vmid}-disk-0,size=8G",
+                "digest": fake_id(f"digest{g.vmid}", 40),
+            }
+        if g.tags is not None:
+            config["tags"] = g.tags
+        if g.template:
+            config["template"] = 1
+        config.update(g.config)
+        return config
+
+    # -- Docker --------------------------------------------------------------------------------
+
+    def engine(
+        self,
+        name: str,
+        *,
+        hostname: str,
+        containers: list[ContainerSpec],
+        url: str | None = None,
+        guest: str | None = None,
+        mac: str | None = None,
+    ) -> None:
+        self.docker[name] = {
+            "hostname": hostname,
+            "containers": containers,
+            "url": url,
+            "guest": guest,
+            "mac": mac,
+        }
+
+    def _docker_files(self, name: str) -> dict[str, Any]:
+        engine = self.docker[name]
+        files: dict[str, Any] = {
+            "version": {
+                "Version": "28.2.2",
+                "ApiVersion": "1.50",
+                "MinAPIVersion": "1.24",
+                "Os": "linux",
+                "Arch": "amd64",
+                "KernelVersion": "6.8.12-4-pve",
+            },
+            "info": {
+                "ID": fake_id(f"engine{name}", 32),
+                "Name": engine["hostname"],
+                "ServerVersion": "28.2.2",
+                "OperatingSystem": "Debian GNU/Linux 12",
+                "OSType": "linux",
+                "KernelVersion": "6.8.12-4-pve",
+                "Architecture": "x86_64",
+                "Containers": len(engine["containers"]),
+                "Swarm": {"LocalNodeState": "inactive", "NodeAddr": ""},
+            },
+        }
+        listing = []
+        for c in engine["containers"]:
+            cid = fake_id(f"{name}/{c.name}")
+            image_id = "sha256:" + fake_id(c.image)
+            listing.append(
+                {
+                    "Id": cid,
+                    "Names": [f"/{c.name}"],
+                    "Image": c.image,
+                    "ImageID": image_id,
+                    "Command": "sleep 3600",
+                    "Created": 1763600000,
+                    "State": c.state,
+                    "Status": c.state,
+                    "Labels": c.labels,
+                    "Ports": [],
+                    "Mounts": c.mounts,
+                    "HostConfig": {"NetworkMode": "bridge"},
+                    "NetworkSettings": {"Networks": {}},
+                }
+            )
+            state: dict[str, Any] = {
+                "Status": c.state,
+                "Running": c.state in ("running", "restarting"),
+                "Paused": c.state == "paused",
+                "Restarting": c.state == "restarting",
+                "OOMKilled": False,
+                "Dead": False,
+                "Pid": 4242 if c.state == "running" else 0,
+                "ExitCode": 0,
+                "Error": "",
+                "StartedAt": "2026-11-20T10:00:00.000000000Z",
+                "FinishedAt": "0001-01-01T00:00:00Z",
+            }
+            if c.health:
+                state["Health"] = {"Status": c.health, "FailingStreak": 0, "Log": []}
+            files[f"containers/{cid}"] = {
+                "Id": cid,
+                "Name": f"/{c.name}",
+                "Created": "2026-11-20T09:59:58.000000000Z",
+                "Image": image_id,
+                "RestartCount": c.restart_count,
+                "State": state,
+                "Config": {
+                    "Hostname": c.name[:12],
+                    "Image": c.image,
+                    "Labels": c.labels,
+                    "Env": c.env,
+                },
+                "HostConfig": {
+                    "RestartPolicy": {"Name": c.restart, "MaximumRetryCount": 0},
+                    "LogConfig": {"Type": c.log_driver, "Config": c.log_options},
+                    "NetworkMode": "bridge",
+                },
+                "Mounts": c.mounts,
+                "NetworkSettings": {
+                    "Networks": {"bridge": {"IPAddress": "172.17.0.2"}},
+                    "Ports": {},
+                },
+            }
+        files["containers"] = listing
+        return files
+
+    # -- output --------------------------------------------------------------------------------
+
+    def config_toml(self) -> str:
+        lines = []
+        for name, lab in self.pve.items():
+            lines += [
+                "[[proxmox]]",
+                f'name = "{name}"',
+                f'host = "{lab["host"]}"',
+                'user = "collector@pve"',
+                'token_name = "collector"',
+                'token_secret_env = "PVE_TOKEN_SECRET"',
+                "",
+            ]
+        for name, engine in self.docker.items():
+            url = engine.get("url") or f"ssh://collector@{engine['hostname']}"
+            lines += ["[[docker]]", f'name = "{name}"', f'url = "{url}"']
+            for key in ("guest", "mac"):
+                if engine.get(key):
+                    lines.append(f'{key} = "{engine[key]}"')
+            lines.append("")
+        return "\n".join(lines) + self.extra_config
+
+    def write(self) -> Path:
+        for name in self.pve:
+            base = self.root / "pve" / name
+            for path, data in self._pve_files(name).items():
+                _write(base / f"{path}.json", data)
+            for path, error in self.pve[name]["errors"].items():
+                _write(base / f"{path}.error.json", error)
+        for name in self.docker:
+            base = self.root / "docker" / name
+            for path, data in self._docker_files(name).items():
+                _write(base / f"{path}.json", data)
+        (self.root / "config.toml").write_text(self.config_toml(), encoding="utf-8")
+        return self.root
+
+
+def _agent(g: GuestSpec) -> dict[str, Any]:
+    mac = fake_mac(f"{g.kind}{g.vmid}")
+    return {
+        "result": [
+            {
+                "name": "lo",
+                "hardware-address": "00:00:00:00:00:00",
+                "ip-addresses": [
+                    {"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8}
+                ],
+            },
+            {
+                "name": "ens18",
+                "hardware-address": mac,
+                "ip-addresses": [
+                    {"ip-address": ip, "ip-address-type": "ipv4", "prefix": 24} for ip in g.ips
+                ],
+            },
+        ]
+    }
+
+
+def _lxc_interfaces(g: GuestSpec) -> list[dict[str, Any]]:
+    mac = fake_mac(f"{g.kind}{g.vmid}")
+    return [
+        {
+            "name": "lo",
+            "hwaddr": "00:00:00:00:00:00",
+            "hardware-address": "00:00:00:00:00:00",
+            "inet": "127.0.0.1/8",
+            "ip-addresses": [{"ip-address": "127.0.0.1", "ip-address-type": "inet", "prefix": "8"}],
+        },
+        {
+            "name": "eth0",
+            "hwaddr": mac,
+            "hardware-address": mac,
+            "inet": f"{g.ips[0]}/24" if g.ips else None,
+            "ip-addresses": [
+                {"ip-address": ip, "ip-address-type": "inet", "prefix": "24"} for ip in g.ips
+            ],
+        },
+    ]
