@@ -366,8 +366,10 @@ class RecordingBuilder:
     def write(self) -> Path:
         for name in self.pve:
             base = self.root / "pve" / name
+            errors = self.pve[name]["errors"]
             for path, data in self._pve_files(name).items():
-                _write(base / f"{path}.json", data)
+                if path not in errors:  # an error answer replaces the recorded one
+                    _write(base / f"{path}.json", data)
             for path, error in self.pve[name]["errors"].items():
                 _write(base / f"{path}.error.json", error)
         for name in self.docker:

@@ -1,0 +1,186 @@
+"""The command line: every exit code and every bad-input case, through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from collector.cli import app
+from collector.render import Format
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "fixtures" / "scenarios"
+runner = CliRunner()
+
+GOOD_PVE = """
+[[proxmox]]
+name = "lab"
+host = "127.0.0.1"
+user = "collector@pve"
+token_name = "collector"
+token_secret_env = "TEST_PVE_SECRET_XYZ"
+"""
+
+
+def _invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_version_and_help_list_every_command() -> None:
+    code, out, _ = _invoke("--version")
+    assert code == 0 and out.startswith("collect (homelab-collector) ")
+    code, out, _ = _invoke("--help")
+    assert code == 0
+    assert "report" in out and "Exit codes" in out
+
+
+def test_clean_lab_exits_zero() -> None:
+    code, out, _ = _invoke("report", "--replay", str(SCENARIOS / "compliant-lab"))
+    assert code == 0, out
+    assert "3/3 workloads comply (100%)" in out or "workloads comply" in out
+
+
+def test_error_finding_exits_one_and_fail_on_lowers_the_bar() -> None:
+    code, _, _ = _invoke("report", "--replay", str(SCENARIOS / "docker-on-node"))
+    assert code == 1
+    code, _, _ = _invoke("report", "--replay", str(SCENARIOS / "service-in-vm"))
+    assert code == 0  # warnings only: below the default --fail-on error
+    code, _, _ = _invoke(
+        "report", "--replay", str(SCENARIOS / "service-in-vm"), "--fail-on", "warning"
+    )
+    assert code == 1
+
+
+def test_incomplete_collection_exits_three_and_still_writes(tmp_path: Path) -> None:
+    out_file = tmp_path / "r.json"
+    code, out, err = _invoke(
+        "report",
+        "--replay",
+        str(SCENARIOS / "failing-source-keeps-others"),
+        "-f",
+        "json",
+        "-o",
+        str(out_file),
+    )
+    assert code == 3
+    doc = json.loads(out_file.read_text())
+    assert any(i["id"] == "docker:apps/web" for i in doc["inventory"])
+    (lab,) = [s for s in doc["sources"] if s["name"] == "lab"]
+    assert lab["complete"] is False and "401" in lab["error"]
+    assert "401" in err  # the failing source is named on stderr too
+    assert f"wrote {out_file}" in out
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_every_format_renders(fmt: Format) -> None:
+    code, out, _ = _invoke("report", "--replay", str(SCENARIOS / "docker-on-node"), "-f", fmt.value)
+    assert code == 1
+    assert "docker-on-node" in out
+    assert "pve:lab/node/pve2" in out
+
+
+def test_unknown_format_is_a_usage_error() -> None:
+    code, _, err = _invoke("report", "--replay", str(SCENARIOS / "compliant-lab"), "-f", "xml")
+    assert code == 2
+    assert "xml" in err
+
+
+def test_config_from_env_var(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[[proxmox]]\nname='x'\n")
+    code, _, err = _invoke("report", env={"COLLECT_CONFIG": str(path)})
+    assert code == 2
+    assert str(path) in err and "missing required key 'host'" in err
+
+
+BAD_CONFIGS = [
+    ("[[proxmox]]\nname = 'a'\n", "missing required key 'host'"),
+    (GOOD_PVE + "colour = 'blue'\n", "unknown key [[proxmox]][0].colour"),
+    (GOOD_PVE.replace('"127.0.0.1"', "8006"), "[[proxmox]][0].host must be a string"),
+    (GOOD_PVE + "port = '8006'\n", "[[proxmox]][0].port must be an integer"),
+    (GOOD_PVE + "verify_ssl = 'no'\n", "verify_ssl must be true or false"),
+    (GOOD_PVE + "password_env = 'X'\n", "needs exactly one of"),
+    (GOOD_PVE.replace('user = "collector@pve"', 'user = "collector"'), "user@realm"),
+    (GOOD_PVE + GOOD_PVE, "used twice"),
+    ("[[docker]]\nname = 'd'\nurl = 'http://x'\n", "must start with unix://, tcp:// or ssh://"),
+    (
+        "[[docker]]\nname = 'd'\nurl = 'tcp://127.0.0.1:2376'\ntls_cert = 'c.pem'\n",
+        "both tls_cert and tls_key",
+    ),
+    ("proxmox = 3\n", "must be an array of tables"),
+    ("nonsense = 1\n", "unknown top-level key 'nonsense'"),
+    ("[[rules.classify]]\nrole = 'platform'\n", "nothing to match on"),
+    ("[[rules.classify]]\nrole = 'boss'\nname = 'x'\n", "is not one of platform, service"),
+    ("[rules.no-such-rule]\nenabled = false\n", "unknown rule id [rules.no-such-rule]"),
+    ("[rules.docker-on-node]\nseverity = 'fatal'\n", "severity must be info, warning or error"),
+    ("this is = not toml [", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_CONFIGS)
+def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    code, out, err = _invoke("report", "-c", str(path))
+    assert code == 2
+    assert message in err
+    assert str(path) in err or "config" in err
+    assert "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_config_file_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    code, _, err = _invoke("report", "-c", str(missing))
+    assert code == 2
+    assert f"config file {missing} does not exist" in err
+
+
+def test_missing_secret_env_var_names_the_variable(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD_PVE)
+    code, _, err = _invoke("report", "-c", str(path), env={"TEST_PVE_SECRET_XYZ": ""})
+    assert code == 2
+    assert "TEST_PVE_SECRET_XYZ is not set" in err
+
+
+def test_secret_file_missing_and_world_readable(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    path = _write(
+        tmp_path,
+        GOOD_PVE.replace(
+            'token_secret_env = "TEST_PVE_SECRET_XYZ"', f'token_secret_file = "{secret}"'
+        ),
+    )
+    code, _, err = _invoke("report", "-c", str(path))
+    assert code == 2 and f"cannot read secret file {secret}" in err
+
+
+def test_unreadable_replay_folder(tmp_path: Path) -> None:
+    code, _, err = _invoke("report", "--replay", str(tmp_path / "missing"))
+    assert code == 2
+    assert "does not exist" in err
+    code, _, err = _invoke("report", "--replay", str(tmp_path))
+    assert code == 2 and "config.toml is missing" in err
+
+
+def test_source_missing_from_recording_is_incomplete_not_invented(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD_PVE)
+    code, out, _ = _invoke("report", "-c", str(path), "--replay", str(tmp_path), "-f", "json")
+    assert code == 3
+    (source,) = json.loads(out)["sources"]
+    assert "not in recording" in source["error"]
+
+
+def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
+    path = _write(tmp_path, "nonsense = 1\n")
+    code, _, err = _invoke("--verbose", "report", "-c", str(path))
+    assert code == 2
+    assert "Traceback" in err
