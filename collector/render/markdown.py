@@ -6,6 +6,7 @@ from tabulate import tabulate
 
 from collector.render.sections import (
     findings_table,
+    gaps_table,
     headline,
     inventory_table,
     sources_table,
@@ -38,6 +39,8 @@ def render_markdown(report: Report) -> str:
         _table(summary_table(report)),
         "## Findings\n",
         _table(findings_table(report)),
+        "## Coverage gaps\n",
+        _table(gaps_table(report)),
         "## Inventory\n",
         _table((headers, rows)),
     ]

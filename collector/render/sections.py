@@ -22,12 +22,37 @@ def headline(report: Report) -> str:
     )
 
 
+_LAYER_FORMS = {
+    "guest": ("vm", "vm template", "lxc", "lxc template"),
+    "engine": ("docker-engine",),
+    "container": ("docker-container",),
+}
+
+
 def summary_table(report: Report) -> Table:
     s = report.summary
-    rows = [[layer, str(count)] for layer, count in s.counts_by_layer.items()]
-    rows += [[f"  {form}", str(count)] for form, count in s.counts_by_form.items()]
-    rows += [[f"findings: {sev}", str(n)] for sev, n in s.findings_by_severity.items()]
-    return ["what", "count"], rows
+    rows = []
+    for layer, count in s.counts_by_layer.items():
+        forms = [
+            f"{form} {s.counts_by_form[form]}"
+            for form in _LAYER_FORMS.get(layer, ())
+            if s.counts_by_form.get(form) and len(_LAYER_FORMS[layer]) > 1
+        ]
+        rows.append([layer, str(count), ", ".join(forms)])
+    rows.append(["workloads complying", f"{s.compliant}/{s.workloads}", f"{s.compliance:.0%}"])
+    findings = ", ".join(f"{sev} {n}" for sev, n in s.findings_by_severity.items())
+    rows.append(["findings", str(sum(s.findings_by_severity.values())), findings])
+    return ["what", "count", "detail"], rows
+
+
+def gaps_table(report: Report) -> Table:
+    """Everything a source could not read, so a reader knows what the checks could not see."""
+    rows = [
+        [g.subject, g.what, "yes" if g.incomplete else "no", g.reason]
+        for source in report.inventory.sources
+        for g in source.gaps
+    ]
+    return ["subject", "what", "makes run incomplete", "reason"], rows
 
 
 def sources_table(report: Report) -> Table:

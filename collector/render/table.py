@@ -6,6 +6,7 @@ from tabulate import tabulate
 
 from collector.render.sections import (
     findings_table,
+    gaps_table,
     headline,
     inventory_table,
     sources_table,
@@ -13,10 +14,18 @@ from collector.render.sections import (
 )
 from collector.report import Report
 
+_WRAP = {"message": 60, "hint": 45, "reason": 70, "notes": 70}
+
 
 def _section(title: str, table: tuple[list[str], list[list[str]]]) -> str:
     headers, rows = table
-    body = tabulate(rows, headers=headers, tablefmt="simple") if rows else "(none)"
+    # Wide free-text columns wrap so the table stays readable in a terminal or cron mail.
+    widths = [_WRAP.get(h) for h in headers]
+    body = (
+        tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths)
+        if rows
+        else "(none)"
+    )
     return f"{title}\n{'=' * len(title)}\n{body}\n"
 
 
@@ -26,6 +35,7 @@ def render_table(report: Report) -> str:
         _section("Sources", sources_table(report)),
         _section("Summary", summary_table(report)),
         _section("Findings", findings_table(report)),
+        _section("Coverage gaps", gaps_table(report)),
         _section("Inventory", inventory_table(report, indent=". ")),
     ]
     return "\n".join(parts)
