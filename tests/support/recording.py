@@ -404,6 +404,16 @@ def _agent(g: GuestSpec) -> dict[str, Any]:
 
 def _lxc_interfaces(g: GuestSpec) -> list[dict[str, Any]]:
     mac = fake_mac(f"{g.kind}{g.vmid}")
+    eth0: dict[str, Any] = {
+        "name": "eth0",
+        "hwaddr": mac,
+        "hardware-address": mac,
+        "ip-addresses": [
+            {"ip-address": ip, "ip-address-type": "inet", "prefix": "24"} for ip in g.ips
+        ],
+    }
+    if g.ips:  # pve-container leaves "inet" out when the interface has no IPv4 address
+        eth0["inet"] = f"{g.ips[0]}/24"
     return [
         {
             "name": "lo",
@@ -412,13 +422,5 @@ def _lxc_interfaces(g: GuestSpec) -> list[dict[str, Any]]:
             "inet": "127.0.0.1/8",
             "ip-addresses": [{"ip-address": "127.0.0.1", "ip-address-type": "inet", "prefix": "8"}],
         },
-        {
-            "name": "eth0",
-            "hwaddr": mac,
-            "hardware-address": mac,
-            "inet": f"{g.ips[0]}/24" if g.ips else None,
-            "ip-addresses": [
-                {"ip-address": ip, "ip-address-type": "inet", "prefix": "24"} for ip in g.ips
-            ],
-        },
+        eth0,
     ]
