@@ -1,0 +1,1 @@
+"""Live tests: real dockerd/sshd processes started by the fixtures in ``conftest.py``."""
