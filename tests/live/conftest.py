@@ -12,7 +12,6 @@ missing); any other failure to start is an error, with the daemon's log in the m
 from __future__ import annotations
 
 import os
-
 from collections.abc import Iterator
 
 import pytest
