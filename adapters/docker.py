@@ -8,15 +8,22 @@ concurrently, bounded by the engine's ``concurrency``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from adapters.docker_errors import is_not_found, translate
-from adapters.docker_parse import container_from_inspect, container_from_list, image_digest
-from collector.errors import SourceError
+from adapters.docker_errors import is_not_found, retryable, translate
+from adapters.docker_parse import (
+    container_from_inspect,
+    container_from_list,
+    engine_labels,
+    image_digest,
+)
+from adapters.retry import with_retry
+from collector.errors import SourceDeadlineError, SourceError
+from collector.limits import Deadline
 from collector.model import Container, Engine, Gap, SourceKind, SourceResult, SourceStatus
 
 
@@ -39,19 +46,43 @@ def url_host(url: str) -> str | None:
 class DockerAdapter:
     kind = SourceKind.DOCKER
 
-    def __init__(self, name: str, url: str, client: DockerApi, *, concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        client: DockerApi,
+        *,
+        concurrency: int = 8,
+        retries: int = 0,
+        deadline: Deadline | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         self.name = name
         self._url = url
+        self._progress = progress or (lambda _done, _total: None)
+        """Called with (containers inspected, containers listed) from the worker threads."""
+        self._inspected = 0
         self._client = client
         self._concurrency = concurrency
+        self._retries = retries
+        self._deadline = deadline
         self._requests = 0
         self._lock = threading.Lock()
 
     def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            self._requests += 1
-        try:
+        def attempt() -> Any:
+            with self._lock:
+                self._requests += 1
             return method(*args, **kwargs)
+
+        try:
+            return with_retry(
+                attempt,
+                retries=self._retries,
+                retryable=retryable,
+                deadline=self._deadline,
+                what=f"{self.name}: GET {what}",
+            )
         except Exception as exc:
             raise translate(exc, self.name, what) from exc
 
@@ -80,7 +111,8 @@ class DockerAdapter:
             i for i in (listing if isinstance(listing, list) else []) if isinstance(i, Mapping)
         ]
         with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
-            containers = list(pool.map(lambda item: self._inspect(item, gaps), items))
+            self._progress(0, len(items))
+            containers = list(pool.map(lambda item: self._counted(item, gaps, len(items)), items))
             found = [c for c in containers if c is not None]
             undigested = {c.image_id for c in found if c.image_id and not c.image_digest}
             digests = dict(pool.map(self._digest, sorted(undigested)))
@@ -105,7 +137,17 @@ class DockerAdapter:
             kernel=_s(info.get("KernelVersion")),
             addresses=addresses,
             containers=tuple(sorted(found, key=lambda c: c.name)),
+            labels=engine_labels(info.get("Labels")),
         )
+
+    def _counted(self, item: Mapping[str, Any], gaps: list[Gap], total: int) -> Container | None:
+        try:
+            return self._inspect(item, gaps)
+        finally:
+            with self._lock:
+                self._inspected += 1
+                done = self._inspected
+            self._progress(done, total)
 
     def _inspect(self, item: Mapping[str, Any], gaps: list[Gap]) -> Container | None:
         container_id = item.get("Id")
@@ -121,7 +163,9 @@ class DockerAdapter:
             if is_not_found(exc):  # removed between list and inspect: it is simply gone now
                 return None
             partial = container_from_list(self.name, item)
-            gaps.append(Gap(partial.id, "inspect", str(exc)))
+            # Past the deadline the container was not read at all: the run is incomplete.
+            late = isinstance(exc, SourceDeadlineError)
+            gaps.append(Gap(partial.id, "inspect", str(exc), incomplete=late))
             return partial
         if not isinstance(data, Mapping):
             return container_from_list(self.name, item)

@@ -13,6 +13,7 @@ from typing import Any
 import docker
 from docker.constants import MINIMUM_DOCKER_API_VERSION
 from docker.tls import TLSConfig
+from requests.adapters import HTTPAdapter
 
 from adapters.docker_errors import translate
 from collector.config import DockerConfig
@@ -70,4 +71,29 @@ def open_docker_client(cfg: DockerConfig) -> NegotiatingClient:
     except Exception as exc:  # noqa: BLE001 - translated at the boundary
         raise translate(exc, cfg.name, "/version") from None
     api.trust_env = False
+    _one_pool(api, cfg.concurrency)
     return NegotiatingClient(api)
+
+
+def _one_pool(api: Any, concurrency: int) -> None:
+    """Make every request to the engine share one keep-alive pool of ``concurrency`` connections.
+
+    docker-py's unix-socket and ssh adapters look their pool up by the request's *full URL*
+    (``BaseHTTPAdapter.get_connection_with_tls_context`` passes ``request.url``), so each
+    container inspect gets a fresh pool and a fresh connection: a new ssh channel per request
+    on ``ssh://``. Their pools never depend on the URL (one socket, one ssh transport), so one
+    fixed key is exact. ``tcp://`` goes through requests' own adapter, whose pool is per host
+    but holds only 10 connections by default.
+    """
+    adapter = getattr(api, "_custom_adapter", None)
+    if adapter is not None and hasattr(adapter, "pools") and hasattr(adapter, "get_connection"):
+        key = api.base_url
+
+        def connection(request: Any, verify: Any, proxies: Any = None, cert: Any = None) -> Any:
+            return adapter.get_connection(key, proxies)
+
+        adapter.get_connection_with_tls_context = connection
+    elif api.base_url.startswith(("http://", "https://")):
+        pooled = HTTPAdapter(pool_connections=1, pool_maxsize=max(concurrency, 10))
+        api.mount("http://", pooled)
+        api.mount("https://", pooled)

@@ -6,6 +6,7 @@ import requests
 from docker import errors as docker_errors
 
 from adapters.pve_errors import tls_reason
+from adapters.retry import RETRY_STATUSES
 from collector.errors import (
     SourceAuthError,
     SourceConnectionError,
@@ -80,6 +81,16 @@ def _short(text: str) -> str:
             return needle.lower()
     line = text.strip().splitlines()[0] if text.strip() else "connection failed"
     return line[:160]
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a second attempt may succeed (see ``adapters/retry.py`` for the policy)."""
+    if isinstance(exc, docker_errors.APIError) and exc.status_code is not None:
+        return int(exc.status_code) in RETRY_STATUSES
+    cause = _root_cause(exc)
+    if isinstance(cause, requests.exceptions.SSLError) or _ssh_error(cause):
+        return False  # certificates and ssh keys do not change between two attempts
+    return isinstance(cause, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
 
 
 def is_not_found(exc: SourceError) -> bool:

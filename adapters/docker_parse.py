@@ -25,6 +25,19 @@ def _labels(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in _map(value).items() if v is not None}
 
 
+# The Engine API's closed enums; a value outside them is recorded as unknown (state) or None.
+_STATES = frozenset({"created", "running", "paused", "restarting", "removing", "exited", "dead"})
+_HEALTH = frozenset({"starting", "healthy", "unhealthy", "none"})
+
+
+def _state(value: Any) -> str:
+    return value if isinstance(value, str) and value in _STATES else "unknown"
+
+
+def _health(value: Any) -> str | None:
+    return value if isinstance(value, str) and value in _HEALTH else None
+
+
 def image_digest(reference: str | None, repo_digests: Any = None) -> str | None:
     """The content digest a container's image is pinned to, if we can tell."""
     if reference and "@sha256:" in reference:
@@ -50,6 +63,27 @@ def _mounts(value: Any) -> tuple[Mount, ...]:
             )
         )
     return tuple(mounts)
+
+
+def healthcheck(config: Mapping[str, Any], state: Mapping[str, Any]) -> bool:
+    """Whether a healthcheck is configured: ``Config.Healthcheck`` holds the image's merged in.
+
+    ``Test: ["NONE"]`` switches an image's healthcheck off; a ``State.Health`` means one runs.
+    """
+    test = _map(config.get("Healthcheck")).get("Test")
+    if isinstance(test, list) and test:
+        return str(test[0]).upper() != "NONE"
+    return bool(_map(state.get("Health")))
+
+
+def engine_labels(value: Any) -> dict[str, str]:
+    """Daemon labels from ``/info``: a list of ``key=value`` strings."""
+    labels: dict[str, str] = {}
+    for item in value if isinstance(value, list) else ():
+        if isinstance(item, str) and "=" in item:
+            key, _, val = item.partition("=")
+            labels[key.strip()] = val.strip()
+    return labels
 
 
 def _ports_from_inspect(value: Any) -> tuple[Port, ...]:
@@ -118,8 +152,8 @@ def container_from_inspect(engine: str, data: Mapping[str, Any]) -> Container:
         image=image,
         image_id=_str(data.get("Image")),
         image_digest=image_digest(image),
-        state=_str(state.get("Status")) or "unknown",
-        health=_str(_map(state.get("Health")).get("Status")),
+        state=_state(state.get("Status")),
+        health=_health(_map(state.get("Health")).get("Status")),
         restart_policy=_str(restart.get("Name")) or "no",
         restart_count=count if isinstance(count, int) else 0,
         log_driver=_str(log.get("Type")) or "unknown",
@@ -131,6 +165,7 @@ def container_from_inspect(engine: str, data: Mapping[str, Any]) -> Container:
         network_ips=ips,
         created_at=_str(data.get("Created")),
         started_at=_str(state.get("StartedAt")),
+        healthcheck=healthcheck(config, state),
     )
 
 
@@ -149,8 +184,9 @@ def container_from_list(engine: str, item: Mapping[str, Any]) -> Container:
         image=image,
         image_id=_str(item.get("ImageID")),
         image_digest=image_digest(image),
-        state=_str(item.get("State")) or "unknown",
-        health=_str(_map(item.get("Health")).get("Status")),
+        state=_state(item.get("State")),
+        health=_health(_map(item.get("Health")).get("Status")),
+        healthcheck=True if _map(item.get("Health")) else None,
         restart_policy="unknown",
         restart_count=0,
         log_driver="unknown",

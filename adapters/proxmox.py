@@ -1,7 +1,9 @@
 """Proxmox VE adapter: reads one cluster through anything that answers ``api.get(path, **params)``.
 
-That is a ``proxmoxer.ProxmoxAPI`` when live and a ``ReplayPveApi`` for recordings, so the same
-code path runs in both. Request budget per cluster (see README "Performance"):
+That is ``adapters.pve_http.PveHttpApi`` (a lean GET client on proxmoxer's login) or a
+``proxmoxer.ProxmoxAPI`` when live and a ``ReplayPveApi`` for recordings, so the same code path
+runs in both. Request budget per cluster (``adapters/budget.py`` computes it and
+``docs/performance.md`` measures it):
 
     8 cluster-wide GETs (version, cluster/status, cluster/resources x2, pools, HA, backup jobs,
     not-backed-up) + 1 config per guest on an online node + 1 agent call per running QEMU guest
@@ -20,8 +22,15 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from adapters import pve_parse as p
-from adapters.pve_errors import translate
-from collector.errors import SourceAuthError, SourceError, SourceResponseError
+from adapters.pve_errors import retryable, translate
+from adapters.retry import with_retry
+from collector.errors import (
+    SourceAuthError,
+    SourceDeadlineError,
+    SourceError,
+    SourceResponseError,
+)
+from collector.limits import Deadline
 from collector.model import (
     BackupJob,
     BackupVolume,
@@ -84,24 +93,45 @@ class ProxmoxAdapter:
         *,
         agent_api: PveApi | None = None,
         concurrency: int = 16,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        retries: int = 0,
+        deadline: Deadline | None = None,
     ) -> None:
         self.name = name
         self._api = api
         self._agent_api = agent_api or api
         self._concurrency = concurrency
-        self._progress = progress or (lambda _msg: None)
+        self._progress = progress or (lambda _done, _total: None)
+        """Called with (guests done, guests to do) from the worker threads."""
+        self._guests_done = 0
+        self._guests_total = 0
+        self._retries = retries
+        self._deadline = deadline
         self._requests = 0
         self._lock = threading.Lock()
+        self._agent_denied: list[tuple[str, str]] = []
+        """(guest id, 403 message) of every agent call refused for lack of privilege."""
 
     # -- plumbing ------------------------------------------------------------------------------
 
     def _get(self, path: str, *, agent: bool = False, **params: Any) -> Any:
-        with self._lock:
-            self._requests += 1
         api = self._agent_api if agent else self._api
-        try:
+
+        def attempt() -> Any:
+            with self._lock:
+                self._requests += 1
             return api.get(path, **params)
+
+        try:
+            # Agent calls are not retried: a silent agent stays silent, a retry only doubles
+            # the wait (and the agent view's short timeout exists to keep that wait short).
+            return with_retry(
+                attempt,
+                retries=0 if agent else self._retries,
+                retryable=retryable,
+                deadline=self._deadline,
+                what=f"{self.name}: GET {path}",
+            )
         except Exception as exc:
             raise translate(exc, self.name, path) from exc
 
@@ -149,13 +179,19 @@ class ProxmoxAdapter:
             if not guests and nodes:
                 gaps.append(_invisible_guests(cluster_id, len(nodes)))
             storages = _storages(fixed.maybe("storages"))
-            tasks = [pool.submit(self._complete_guest, g) for g in guests if g.node not in offline]
+            todo = [g for g in guests if g.node not in offline]
+            self._guests_total = len(todo)
+            self._progress(0, len(todo))
+            tasks = [pool.submit(self._guest_task, g) for g in todo]
             backup_volumes = self._backup_volumes(pool, storages, offline, gaps)
             completed = {g.id: g for g in guests}
             for task in tasks:
                 guest, guest_gaps = task.result()
                 completed[guest.id] = guest
                 gaps.extend(guest_gaps)
+        version = _version(fixed.maybe("version"))
+        if self._agent_denied:
+            gaps.append(_agent_permission_gap(cluster_id, version, self._agent_denied))
         for key in ("pools", "ha", "backup_jobs", "not_backed_up", "storages"):
             if isinstance(fixed.answers[key], SourceError):
                 gaps.append(_optional_gap(cluster_id, key, fixed.answers[key]))
@@ -164,7 +200,7 @@ class ProxmoxAdapter:
             id=cluster_id,
             name=cluster_name,
             source=self.name,
-            version=_version(fixed.maybe("version")),
+            version=version,
             nodes=tuple(nodes),
             guests=tuple(
                 replace(g, ha_state=g.ha_state or ha.get(g.vmid)) for g in completed.values()
@@ -177,6 +213,15 @@ class ProxmoxAdapter:
         )
         return cluster, gaps
 
+    def _guest_task(self, guest: Guest) -> tuple[Guest, list[Gap]]:
+        try:
+            return self._complete_guest(guest)
+        finally:
+            with self._lock:
+                self._guests_done += 1
+                done = self._guests_done
+            self._progress(done, self._guests_total)
+
     def _complete_guest(self, guest: Guest) -> tuple[Guest, list[Gap]]:
         """Config, then the guest's own view of its addresses when that is worth a call."""
         kind = "qemu" if guest.form is Form.VM else "lxc"
@@ -187,23 +232,29 @@ class ProxmoxAdapter:
         except SourceError as exc:
             return guest, [Gap(guest.id, "config", str(exc), incomplete=True)]
         guest = _apply_config(guest, config if isinstance(config, Mapping) else {})
-        self._progress(guest.id)
         if not guest.running:
             return guest, gaps
         if guest.form is Form.VM and guest.agent_enabled:
             try:
                 answer = self._get(f"{base}/agent/network-get-interfaces", agent=True)
+            except SourceAuthError as exc:
+                # We may not ask, so whether it runs is unknown. A missing privilege is the
+                # same for every guest: one "agent-permission" gap per source, not one per VM.
+                with self._lock:
+                    self._agent_denied.append((guest.id, str(exc)))
+                return guest, gaps
             except SourceError as exc:
-                return guest, [Gap(guest.id, "agent", _agent_reason(exc))]
+                # "agent": it did not answer; "agent-data": it answered, but without addresses.
+                return guest, [_gap(guest.id, "agent", exc)]
             addresses = p.agent_addresses(answer)
             if isinstance(addresses, str):
-                return guest, [Gap(guest.id, "agent", addresses)]
+                return guest, [Gap(guest.id, "agent-data", addresses)]
             return replace(guest, reported_ips=addresses[0], reported_macs=addresses[1]), gaps
         if guest.form is Form.LXC:
             try:
                 answer = self._get(f"{base}/interfaces")
             except SourceError as exc:
-                return guest, [Gap(guest.id, "interfaces", str(exc))]
+                return guest, [_gap(guest.id, "interfaces", exc)]
             ips, macs = p.lxc_addresses(answer)
             return replace(guest, reported_ips=ips, reported_macs=macs), gaps
         return guest, gaps
@@ -236,7 +287,7 @@ class ProxmoxAdapter:
         for key, future in futures.items():
             answer = future.result()
             if isinstance(answer, SourceError):
-                gaps.append(Gap(f"pve:{self.name}/storage/{key}", "backup content", str(answer)))
+                gaps.append(_gap(f"pve:{self.name}/storage/{key}", "backup content", answer))
                 continue
             for volume in _volumes(answer, targets[key].name):
                 volumes.setdefault(volume.volid, volume)
@@ -286,7 +337,7 @@ def _guest(item: Any, cluster: str) -> Guest | None:
         vmid=vmid,
         name=p.as_str(item.get("name")) or f"{kind}-{vmid}",
         form=form,
-        status=p.as_str(item.get("status")) or "unknown",
+        status=p.guest_status(item.get("status")),
         template=bool(p.as_bool(item.get("template"))),
         tags=p.parse_tags(item.get("tags")),
         pool=p.as_str(item.get("pool")) or None,
@@ -318,11 +369,29 @@ def _apply_config(guest: Guest, config: Mapping[str, Any]) -> Guest:
     )
 
 
-def _agent_reason(exc: SourceError) -> str:
-    text = str(exc)
-    if isinstance(exc, SourceAuthError):
-        return f"{text} (guest agent reads need VM.GuestAgent.Audit on PVE 9)"
-    return text
+def _gap(subject: str, what: str, exc: SourceError) -> Gap:
+    """A coverage gap, except when the run deadline stopped the read: then the run is incomplete."""
+    return Gap(subject, what, str(exc), incomplete=isinstance(exc, SourceDeadlineError))
+
+
+def agent_privilege(version: str | None) -> str:
+    """The privilege guest-agent reads need: PVE 9 split it out of VM.Monitor."""
+    major = p.as_int((version or "").split(".", 1)[0])
+    return "VM.Monitor" if major is not None and major < 9 else "VM.GuestAgent.Audit"
+
+
+def _agent_permission_gap(
+    cluster_id: str, version: str | None, denied: list[tuple[str, str]]
+) -> Gap:
+    guests = sorted(g.removeprefix(cluster_id + "/") for g, _ in denied)
+    shown = ", ".join(guests[:10]) + (f" and {len(guests) - 10} more" if len(guests) > 10 else "")
+    return Gap(
+        cluster_id,
+        "agent-permission",
+        f"guest agent reads refused (403) for {len(guests)} running VM(s) ({shown}): grant "
+        f"{agent_privilege(version)} on /vms to the token (and its user); until then their "
+        "addresses come only from static config, and placement by IP cannot use them",
+    )
 
 
 def _invisible_guests(cluster_id: str, node_count: int) -> Gap:
@@ -336,8 +405,7 @@ def _invisible_guests(cluster_id: str, node_count: int) -> Gap:
 
 
 def _optional_gap(cluster_id: str, key: str, exc: SourceError) -> Gap:
-    path = _FIXED_CALLS[key][0]
-    return Gap(cluster_id, path, str(exc))
+    return _gap(cluster_id, _FIXED_CALLS[key][0], exc)
 
 
 def _version(answer: Any) -> str | None:
@@ -431,7 +499,10 @@ def _volumes(answer: Any, storage: str) -> list[BackupVolume]:
     for item in answer if isinstance(answer, list) else ():
         if not isinstance(item, Mapping):
             continue
-        volid, vmid = p.as_str(item.get("volid")), p.as_int(item.get("vmid"))
+        volid = p.as_str(item.get("volid"))
+        named = p.backup_volid(volid)
+        vmid = p.as_int(item.get("vmid"))
+        vmid = vmid if vmid is not None else named.vmid if named else None
         if not volid or vmid is None:
             continue
         verification = item.get("verification")
@@ -443,8 +514,8 @@ def _volumes(answer: Any, storage: str) -> list[BackupVolume]:
                 volid=volid,
                 storage=storage,
                 vmid=vmid,
-                ctime=p.as_int(item.get("ctime")) or 0,
-                subtype=p.as_str(item.get("subtype")),
+                ctime=p.as_int(item.get("ctime")) or (named.ctime if named else None) or 0,
+                subtype=p.as_str(item.get("subtype")) or (named.kind if named else None),
                 format=p.as_str(item.get("format")),
                 protected=bool(p.as_bool(item.get("protected"))),
                 verified=verified,

@@ -11,6 +11,7 @@ import requests
 from proxmoxer import AuthenticationError
 from proxmoxer.core import ResourceException
 
+from adapters.retry import RETRY_STATUSES
 from collector.errors import (
     SourceAuthError,
     SourceConnectionError,
@@ -65,6 +66,15 @@ def translate(exc: BaseException, source: str, path: str) -> SourceError:
     if isinstance(exc, requests.exceptions.RequestException):
         return SourceConnectionError(f"{where}: {type(exc).__name__}")
     return SourceResponseError(f"{where}: unexpected {type(exc).__name__}: {_first_line(exc)}")
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a second attempt may succeed (see ``adapters/retry.py`` for the policy)."""
+    if isinstance(exc, ResourceException):
+        return int(exc.status_code) in RETRY_STATUSES
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False  # a certificate does not change between two attempts
+    return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
 
 
 def _connection_reason(exc: BaseException) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from collector.model import Nic
@@ -238,3 +240,56 @@ def lxc_addresses(answer: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if not isinstance(answer, list):
         return (), ()
     return _collect(answer, "hardware-address", ("inet", "inet6"))
+
+
+# vzdump archives: <storage>:backup/vzdump-{qemu|lxc|openvz}-<vmid>-YYYY_MM_DD-HH_MM_SS.<ext>
+_VZDUMP_NAME = re.compile(
+    r"(?:^|[:/])vzdump-(qemu|lxc|openvz)-(\d+)-(\d{4})_(\d\d)_(\d\d)-(\d\d)_(\d\d)_(\d\d)\."
+)
+# Proxmox Backup Server snapshots: <storage>:backup/{vm|ct}/<vmid>/<RFC 3339 UTC time>
+_PBS_NAME = re.compile(r":backup/(vm|ct)/(\d+)/(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$")
+_KINDS = {"qemu": "qemu", "vm": "qemu", "lxc": "lxc", "ct": "lxc", "openvz": "lxc"}
+
+
+@dataclass(frozen=True, slots=True)
+class BackupName:
+    """What a backup volume's name says: guest type (``qemu``/``lxc``), VMID, creation time."""
+
+    kind: str
+    vmid: int
+    ctime: int | None
+
+
+def backup_volid(volid: Any) -> BackupName | None:
+    """Read guest type, VMID and time out of a vzdump or PBS backup volume id.
+
+    Content listings normally carry ``vmid``/``subtype``/``ctime`` too; the name is the fallback,
+    and the only thing that tells an LXC backup of VMID 105 from a VM backup of VMID 105.
+    vzdump names use the node's local time; it is read as UTC (hours off at most).
+    """
+    text = as_str(volid)
+    if not text:
+        return None
+    if match := _PBS_NAME.search(text):
+        kind, vmid, stamp = match.groups()
+        moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return BackupName(_KINDS[kind], int(vmid), int(moment.timestamp()))
+    if match := _VZDUMP_NAME.search(text):
+        kind, vmid, *parts = match.groups()
+        year, month, day, hour, minute, second = (int(x) for x in parts)
+        try:
+            moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        except ValueError:
+            return BackupName(_KINDS[kind], int(vmid), None)
+        return BackupName(_KINDS[kind], int(vmid), int(moment.timestamp()))
+    return None
+
+
+# What PVE reports as a guest's ``status`` (``unknown``: its node is offline). Anything else is
+# recorded as ``unknown`` too, so rules compare against a closed set.
+GUEST_STATES = frozenset({"running", "stopped", "paused", "suspended", "prelaunch", "unknown"})
+
+
+def guest_status(value: Any) -> str:
+    text = as_str(value)
+    return text if text in GUEST_STATES else "unknown"

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
 from collector.config import Config
+from collector.coverage import note_weakened_placements
 from collector.errors import CollectorError
 from collector.inventory import build_inventory
-from collector.model import SourceKind, SourceResult, SourceStatus
+from collector.model import Gap, SourceKind, SourceResult, SourceStatus
+from collector.ownership import OwnershipSettings
 from collector.report import Report, build_report
-from collector.rules import RuleSetting, evaluate, rule_settings
+from collector.rules import RuleSetting, evaluate, rules_from_config
 
 
 class Source(Protocol):
@@ -27,15 +30,36 @@ class Source(Protocol):
 
 
 class LazySource:
-    """A source whose client is built inside ``collect()``, so a connect failure is a result."""
+    """A source whose client is built inside ``collect()``, so a connect failure is a result.
 
-    def __init__(self, name: str, kind: SourceKind, connect: Callable[[], Source]) -> None:
+    ``notes`` (e.g. "TLS not verified") are added to the source's gaps whatever happens, so the
+    report says how it connected even when the connection failed.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        kind: SourceKind,
+        connect: Callable[[], Source],
+        notes: tuple[Gap, ...] = (),
+    ) -> None:
         self.name = name
         self.kind = kind
         self._connect = connect
+        self.notes = notes
 
     def collect(self) -> SourceResult:
-        return self._connect().collect()
+        try:
+            result = self._connect().collect()
+        except CollectorError as exc:
+            result = SourceResult(
+                SourceStatus(self.name, self.kind, complete=False, error=str(exc))
+            )
+        if not self.notes:
+            return result
+        return replace(
+            result, status=replace(result.status, gaps=(*self.notes, *result.status.gaps))
+        )
 
 
 def _safe_collect(source: Source) -> SourceResult:
@@ -48,7 +72,14 @@ def _safe_collect(source: Source) -> SourceResult:
     return SourceResult(SourceStatus(source.name, source.kind, complete=False, error=error))
 
 
-def collect_all(sources: Iterable[Source], max_parallel: int = 8) -> list[SourceResult]:
+MAX_PARALLEL_SOURCES = 32
+"""Sources read at once. Each bounds its own requests (``concurrency``), and a source mostly
+waits on the network, so a lab with a dozen engines should not queue them behind each other."""
+
+
+def collect_all(
+    sources: Iterable[Source], max_parallel: int = MAX_PARALLEL_SOURCES
+) -> list[SourceResult]:
     sources = list(sources)
     if not sources:
         return []
@@ -63,8 +94,11 @@ def run_report(
     settings: Mapping[str, RuleSetting] | None = None,
     now: datetime | None = None,
 ) -> Report:
-    settings = settings if settings is not None else rule_settings(config.extra.get("rules", {}))
+    configured, waivers = rules_from_config(config)  # before collecting: a bad config is exit 2
+    settings = settings if settings is not None else configured
     results = collect_all(sources)
-    inventory = build_inventory(results, config)
-    findings = evaluate(inventory, settings, now_epoch=now.timestamp() if now is not None else None)
+    ownership = OwnershipSettings.from_params(settings["owner-missing"].params)
+    inventory = note_weakened_placements(build_inventory(results, config, ownership=ownership))
+    now_epoch = now.timestamp() if now is not None else None
+    findings = evaluate(inventory, settings, now_epoch=now_epoch, waivers=waivers)
     return build_report(inventory, findings, generated_at=now)

@@ -7,7 +7,9 @@ what to do. Secrets are looked up only when a live source is built, never in rep
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Callable, Mapping
@@ -37,6 +39,9 @@ class ProxmoxConfig:
     timeout: float = 10.0
     agent_timeout: float = 5.0
     concurrency: int = 16
+    scheme: str = "https"
+    allow_insecure_http: bool = False
+    """``scheme = "http"`` sends the secret in clear text: refused unless this is true."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,8 @@ class DockerConfig:
     mac: str | None = None
     timeout: float = 10.0
     concurrency: int = 8
+    allow_plain_tcp: bool = False
+    """``tcp://`` without ``tls_ca``/``tls_cert`` is unauthenticated root: refused unless true."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,7 @@ class _Key:
     kind: str  # "str", "int", "float", "bool"
     required: bool = False
     choices: tuple[str, ...] = ()
+    maximum: float | None = None
 
 
 _TYPE_CHECKS: dict[str, _Check] = {
@@ -106,7 +114,7 @@ _PROXMOX_KEYS = (
     _Key("name", "str", required=True),
     _Key("host", "str", required=True),
     _Key("user", "str", required=True),
-    _Key("port", "int"),
+    _Key("port", "int", maximum=65535),
     _Key("token_name", "str"),
     _Key("token_secret_env", "str"),
     _Key("token_secret_file", "str"),
@@ -114,9 +122,11 @@ _PROXMOX_KEYS = (
     _Key("password_file", "str"),
     _Key("verify_ssl", "bool"),
     _Key("ca_bundle", "str"),
-    _Key("timeout", "float"),
-    _Key("agent_timeout", "float"),
-    _Key("concurrency", "int"),
+    _Key("timeout", "float", maximum=3600),
+    _Key("agent_timeout", "float", maximum=3600),
+    _Key("concurrency", "int", maximum=256),
+    _Key("scheme", "str", choices=("https", "http")),
+    _Key("allow_insecure_http", "bool"),
 )
 _DOCKER_KEYS = (
     _Key("name", "str", required=True),
@@ -126,8 +136,9 @@ _DOCKER_KEYS = (
     _Key("tls_key", "str"),
     _Key("guest", "str"),
     _Key("mac", "str"),
-    _Key("timeout", "float"),
-    _Key("concurrency", "int"),
+    _Key("timeout", "float", maximum=3600),
+    _Key("concurrency", "int", maximum=256),
+    _Key("allow_plain_tcp", "bool"),
 )
 _CLASSIFY_KEYS = (
     _Key("role", "str", required=True, choices=("platform", "service")),
@@ -139,10 +150,11 @@ _CLASSIFY_KEYS = (
     _Key("engine", "str"),
 )
 _SECRET_KEYS = ("token_secret_env", "token_secret_file", "password_env", "password_file")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DOCKER_SCHEMES = ("unix://", "tcp://", "ssh://", "npipe://")
 
 # Top-level tables that later layers validate themselves; listed so they are not "unknown".
-_OTHER_TABLES = ("waivers", "history", "notify", "collect")
+_OTHER_TABLES = ("waivers", "history", "notify", "collect", "record")
 
 
 def _validate(table: Any, keys: tuple[_Key, ...], where: str, file: str) -> dict[str, Any]:
@@ -163,9 +175,11 @@ def _validate(table: Any, keys: tuple[_Key, ...], where: str, file: str) -> dict
             continue
         value = table[key.name]
         if not _TYPE_CHECKS[key.kind](value):
+            # A secret pasted under the wrong key must not be echoed back: show its type only.
+            shown = "" if key.name in _SECRET_KEYS else f" {_short_repr(value)}"
             raise ConfigError(
                 f"{file}: {where}.{key.name} must be {_TYPE_WORDS[key.kind]}, "
-                f"got {type(value).__name__} {value!r}"
+                f"got {type(value).__name__}{shown}"
             )
         if key.choices and value not in key.choices:
             raise ConfigError(
@@ -173,10 +187,21 @@ def _validate(table: Any, keys: tuple[_Key, ...], where: str, file: str) -> dict
             )
         if key.kind == "str" and not value.strip():
             raise ConfigError(f"{file}: {where}.{key.name} must not be empty")
+        if key.kind == "float" and not math.isfinite(value):
+            raise ConfigError(f"{file}: {where}.{key.name} must be a finite number, got {value}")
         if key.kind in ("int", "float") and value <= 0:
             raise ConfigError(f"{file}: {where}.{key.name} must be positive, got {value}")
+        if key.maximum is not None and value > key.maximum:
+            raise ConfigError(
+                f"{file}: {where}.{key.name} must be at most {key.maximum:g}, got {value}"
+            )
         values[key.name] = float(value) if key.kind == "float" else value
     return values
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _array_of_tables(doc: dict[str, Any], name: str, file: str) -> list[Any]:
@@ -213,6 +238,19 @@ def _proxmox(raw: Any, index: int, file: str) -> ProxmoxConfig:
         raise ConfigError(f"{file}: {where} has token_name but a password secret; pick one method")
     if "@" not in values["user"]:
         raise ConfigError(f"{file}: {where}.user must be user@realm, e.g. 'collector@pve'")
+    env_key = next((k for k in ("token_secret_env", "password_env") if k in values), None)
+    if env_key and not _ENV_NAME.match(values[env_key]):
+        # Most likely the secret itself was pasted here; the message must not repeat it.
+        raise ConfigError(
+            f"{file}: {where}.{env_key} must name an environment variable (letters, digits, _), "
+            "not hold the secret itself"
+        )
+    if "://" in values["host"] or "/" in values["host"]:
+        raise ConfigError(
+            f"{file}: {where}.host must be a host name or address without scheme or path; "
+            'use port = ... for the port; plain HTTP needs scheme = "http" and '
+            "allow_insecure_http = true"
+        )
     return ProxmoxConfig(**values)
 
 

@@ -34,3 +34,7 @@ class SourceResponseError(SourceError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class SourceDeadlineError(SourceError):
+    """The run's deadline (``[collect] deadline_seconds``) passed before a request could start."""

@@ -18,13 +18,16 @@ from collector.model import (
     Container,
     Engine,
     Form,
+    Gap,
     Guest,
+    Layer,
     Node,
     Placement,
     RoleDecision,
     SourceResult,
     SourceStatus,
 )
+from collector.ownership import Owner, OwnershipSettings, resolve_owners
 from collector.placement import place_engines
 
 
@@ -35,6 +38,7 @@ class Inventory:
     sources: tuple[SourceStatus, ...]
     placements: Mapping[str, Placement] = field(default_factory=dict)
     roles: Mapping[str, RoleDecision] = field(default_factory=dict)
+    ownership: OwnershipSettings = field(default_factory=OwnershipSettings)
 
     def nodes(self) -> Iterator[Node]:
         for cluster in self.clusters:
@@ -82,13 +86,28 @@ class Inventory:
             return f"docker:{item.engine}"
         return None
 
+    @cached_property
+    def owners(self) -> Mapping[str, Owner | None]:
+        """Id → owner (with where it came from), or None; see ``collector.ownership``."""
+        return resolve_owners(self.by_id, self.parent, self.ownership)
+
+    @cached_property
+    def gaps(self) -> Mapping[tuple[str, str], Gap]:
+        """(subject, what) → the gap: lets a rule ask "could the agent of X be read?"."""
+        return {(g.subject, g.what): g for source in self.sources for g in source.gaps}
+
     def workloads(self) -> Iterator[Guest | Container]:
         """What the placement rule judges: guests that are not templates, and containers."""
         yield from (g for g in self.guests() if not g.template)
         yield from self.containers()
 
 
-def build_inventory(results: Iterable[SourceResult], config: Config) -> Inventory:
+def build_inventory(
+    results: Iterable[SourceResult],
+    config: Config,
+    *,
+    ownership: OwnershipSettings | None = None,
+) -> Inventory:
     results = list(results)
     clusters = tuple(r.cluster for r in results if r.cluster is not None)
     engines = tuple(r.engine for r in results if r.engine is not None)
@@ -111,6 +130,7 @@ def build_inventory(results: Iterable[SourceResult], config: Config) -> Inventor
         sources=tuple(r.status for r in results),
         placements=placements,
         roles=roles,
+        ownership=ownership or OwnershipSettings(),
     )
 
 
@@ -124,3 +144,28 @@ def form_of(item: object) -> Form:
     if isinstance(item, Node):
         return Form.NODE
     return Form.CLUSTER
+
+
+_FORM_LAYERS = {
+    Form.CLUSTER: Layer.CLUSTER,
+    Form.NODE: Layer.NODE,
+    Form.VM: Layer.GUEST,
+    Form.LXC: Layer.GUEST,
+    Form.ENGINE: Layer.ENGINE,
+    Form.CONTAINER: Layer.CONTAINER,
+}
+
+
+def layer_of(item: object) -> Layer:
+    return _FORM_LAYERS[form_of(item)]
+
+
+def layer_of_id(item_id: str) -> Layer:
+    """The layer an id (or an id glob such as ``docker:*/web``) names, from its shape alone."""
+    kind, _, rest = item_id.partition(":")
+    parts = rest.split("/")
+    if kind == "docker":
+        return Layer.CONTAINER if len(parts) > 1 else Layer.ENGINE
+    if len(parts) == 1:
+        return Layer.CLUSTER
+    return Layer.NODE if parts[1] == "node" else Layer.GUEST

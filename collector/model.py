@@ -234,6 +234,8 @@ class Container:
     network_ips: tuple[str, ...] = ()
     created_at: str | None = None
     started_at: str | None = None
+    healthcheck: bool | None = None
+    """A healthcheck is configured (container or image); None when the inspect was not read."""
 
     @property
     def compose_project(self) -> str | None:
@@ -259,6 +261,8 @@ class Engine:
     addresses: tuple[str, ...] = ()
     """Network addresses the engine is known by (URL host, swarm address)."""
     containers: tuple[Container, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Daemon labels (``/info`` ``Labels``, set in daemon.json)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,12 +306,18 @@ class Placement:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One rule's verdict on one subject. A waived finding stays in the report, marked."""
+
     rule: str
     severity: Severity
     subject: str
     layer: Layer
     message: str
     hint: str
+    waived: bool = False
+    waiver_reason: str | None = None
+    waiver_expires: str | None = None
+    """ISO date the waiver runs out (it still holds on that day)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,3 +327,31 @@ class SourceResult:
     status: SourceStatus
     cluster: Cluster | None = None
     engine: Engine | None = None
+
+
+class CheckState(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of ``collect doctor``: what was checked, how it went, and what to do."""
+
+    name: str
+    state: CheckState
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """Everything ``collect doctor`` found out about one source."""
+
+    source: str
+    kind: SourceKind
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.state is not CheckState.FAIL for c in self.checks)

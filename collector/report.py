@@ -1,17 +1,20 @@
 """The report: inventory + findings + summary figures, ready for any renderer.
 
 The summary counts objects per layer and form and gives the share of workloads that comply with
-the placement rule. A workload complies when it has a decided role and no placement finding is
-about it or about the engine it runs on.
+the placement rule. A workload complies when it has a decided role and no open placement finding
+is about it or about the engine it runs on. ``layers`` gives every layer's compliance with all
+rules (``collector.compliance``). Waived findings are counted apart and never make a run fail.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from collector.compliance import LayerSummary, layer_summaries
+from collector.history.diff import Changes
 from collector.inventory import Inventory, form_of
 from collector.model import Container, Finding, Severity
 
@@ -36,7 +39,11 @@ class Summary:
     workloads: int
     compliant: int
     findings_by_severity: Mapping[str, int]
+    """Open findings only: waived ones are counted in ``waived``."""
     complete: bool
+    waived: int = 0
+    layers: Mapping[str, LayerSummary] = field(default_factory=dict)
+    """Per layer: objects judged, how many have no open finding, findings per rule."""
 
     @property
     def compliance(self) -> float:
@@ -49,13 +56,20 @@ class Report:
     inventory: Inventory
     findings: tuple[Finding, ...]
     summary: Summary
+    changes: Changes | None = None
+    """What changed since the previous complete run; set by the CLI from the history (or None)."""
 
     @property
     def complete(self) -> bool:
         return self.summary.complete
 
     def worst_severity(self) -> Severity | None:
-        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
+        """The worst open finding's severity: a waived finding no longer counts."""
+        return max(
+            (f.severity for f in self.findings if not f.waived),
+            key=lambda s: s.rank,
+            default=None,
+        )
 
 
 def _summarise(inventory: Inventory, findings: tuple[Finding, ...]) -> Summary:
@@ -74,7 +88,7 @@ def _summarise(inventory: Inventory, findings: tuple[Finding, ...]) -> Summary:
     for container in inventory.containers():
         layers["container"] += 1
         forms[form_of(container).value] += 1
-    flagged = {f.subject for f in findings if f.rule in PLACEMENT_RULE_IDS}
+    flagged = {f.subject for f in findings if f.rule in PLACEMENT_RULE_IDS and not f.waived}
     workloads = list(inventory.workloads())
     compliant = sum(
         1
@@ -82,7 +96,7 @@ def _summarise(inventory: Inventory, findings: tuple[Finding, ...]) -> Summary:
         if w.id not in flagged
         and not (isinstance(w, Container) and f"docker:{w.engine}" in flagged)
     )
-    severities = Counter(f.severity.value for f in findings)
+    severities = Counter(f.severity.value for f in findings if not f.waived)
     return Summary(
         counts_by_layer=dict(layers),
         counts_by_form=dict(sorted(forms.items())),
@@ -90,6 +104,8 @@ def _summarise(inventory: Inventory, findings: tuple[Finding, ...]) -> Summary:
         compliant=compliant,
         findings_by_severity={s.value: severities.get(s.value, 0) for s in Severity},
         complete=all(s.complete for s in inventory.sources),
+        waived=sum(1 for f in findings if f.waived),
+        layers=layer_summaries(inventory, findings),
     )
 
 

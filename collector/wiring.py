@@ -7,18 +7,29 @@ Secrets are read here, before any collection starts, so a missing secret is a co
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+# Re-exported: the CLI reaches adapters only through this module.
+from adapters.anonymise import anonymise_recording as anonymise_recording
 from adapters.docker import DockerAdapter
 from adapters.docker_client import open_docker_client
+from adapters.docker_probe import diagnose_docker
 from adapters.proxmox import ProxmoxAdapter
 from adapters.proxmox_client import open_proxmox_api
+from adapters.pve_probe import diagnose_proxmox
+from adapters.record import RecordingDockerClient, RecordingPveApi
 from adapters.replay import ReplayDockerClient, ReplayPveApi
 from collector.collect import LazySource, Source
 from collector.config import Config, DockerConfig, ProxmoxConfig, read_secret
 from collector.errors import ConfigError, SourceError
-from collector.model import SourceKind, SourceResult
+from collector.limits import Deadline, RunLimits, run_limits
+from collector.model import Diagnosis, SourceKind, SourceResult
+from collector.progress import NoProgress, Progress, SourceProgress
+from collector.recording.redact import Redactor, redact_keys
+from collector.security import docker_transport, proxmox_transport
 
 
 class MissingSource:
@@ -38,35 +49,131 @@ def _check_file(path: str | None, where: str, key: str) -> None:
         raise ConfigError(f"{where}.{key}: file {path} does not exist")
 
 
-def _live_proxmox(cfg: ProxmoxConfig, warn: Any) -> Source:
+class _Tee:
+    """Where ``collect record`` writes each source's answers, and what it redacts first."""
+
+    def __init__(self, root: Path, redactor: Redactor) -> None:
+        self.root = root
+        self.redactor = redactor
+
+    def pve(self, name: str, api: Any) -> RecordingPveApi:
+        return RecordingPveApi(api, self.root / "pve" / name, self.redactor)
+
+    def docker(self, name: str, client: Any) -> RecordingDockerClient:
+        redactor = self.redactor.for_docker()
+        return RecordingDockerClient(client, self.root / "docker" / name, redactor)
+
+
+def _live_proxmox(
+    cfg: ProxmoxConfig,
+    warn: Any,
+    limits: RunLimits,
+    deadline: Deadline,
+    tee: _Tee | None = None,
+    progress: SourceProgress | None = None,
+) -> Source:
+    notes = proxmox_transport(cfg)  # refuses clear text before any secret is read
     secret = read_secret(cfg, warn=warn)
     _check_file(cfg.ca_bundle, f"[[proxmox]] '{cfg.name}'", "ca_bundle")
 
     def connect() -> Source:
         api, agent_api = open_proxmox_api(cfg, secret)
-        return ProxmoxAdapter(cfg.name, api, agent_api=agent_api, concurrency=cfg.concurrency)
+        if tee is not None:
+            api, agent_api = tee.pve(cfg.name, api), tee.pve(cfg.name, agent_api)
+        return ProxmoxAdapter(
+            cfg.name,
+            api,
+            agent_api=agent_api,
+            concurrency=cfg.concurrency,
+            retries=limits.retries,
+            deadline=deadline,
+            progress=progress,
+        )
 
-    return LazySource(cfg.name, SourceKind.PROXMOX, connect)
+    return LazySource(cfg.name, SourceKind.PROXMOX, connect, notes=notes)
 
 
-def _live_docker(cfg: DockerConfig) -> Source:
+def _live_docker(
+    cfg: DockerConfig,
+    limits: RunLimits,
+    deadline: Deadline,
+    tee: _Tee | None = None,
+    progress: SourceProgress | None = None,
+) -> Source:
+    notes = docker_transport(cfg)
     for key in ("tls_ca", "tls_cert", "tls_key"):
         _check_file(getattr(cfg, key), f"[[docker]] '{cfg.name}'", key)
 
     def connect() -> Source:
-        client = open_docker_client(cfg)
-        return DockerAdapter(cfg.name, cfg.url, client, concurrency=cfg.concurrency)
+        client: Any = open_docker_client(cfg)
+        if tee is not None:
+            client = tee.docker(cfg.name, client)
+        return DockerAdapter(
+            cfg.name,
+            cfg.url,
+            client,
+            concurrency=cfg.concurrency,
+            retries=limits.retries,
+            deadline=deadline,
+            progress=progress,
+        )
 
-    return LazySource(cfg.name, SourceKind.DOCKER, connect)
+    return LazySource(cfg.name, SourceKind.DOCKER, connect, notes=notes)
 
 
-def live_sources(config: Config, warn: Any = None) -> list[Source]:
-    sources = [_live_proxmox(p, warn) for p in config.proxmox]
-    sources += [_live_docker(d) for d in config.docker]
+def live_sources(
+    config: Config, warn: Any = None, progress: Progress | None = None
+) -> list[Source]:
+    """Live sources sharing one run deadline, which starts now (see ``collector/limits.py``).
+
+    ``progress`` (a terminal's progress line) gets one ``(done, total)`` callback per source.
+    """
+    limits = run_limits(config)
+    deadline = Deadline(limits.deadline_seconds)
+    shown = progress or NoProgress()
+    sources = [
+        _live_proxmox(p, warn, limits, deadline, progress=shown.source(p.name, "guests"))
+        for p in config.proxmox
+    ]
+    sources += [
+        _live_docker(d, limits, deadline, progress=shown.source(d.name, "containers"))
+        for d in config.docker
+    ]
     return sources
 
 
+def recording_sources(config: Config, root: Path, warn: Any = None) -> list[Source]:
+    """``live_sources`` whose clients also write every (redacted) answer under ``root``.
+
+    ``collect record`` uses these; ``anonymise_recording`` (re-exported here for the CLI)
+    rewrites what they wrote when ``--anonymise`` is given.
+    """
+    tee = _Tee(root, Redactor(redact_keys(config)))
+    limits = run_limits(config)
+    deadline = Deadline(limits.deadline_seconds)
+    sources = [_live_proxmox(p, warn, limits, deadline, tee) for p in config.proxmox]
+    sources += [_live_docker(d, limits, deadline, tee) for d in config.docker]
+    return sources
+
+
+def doctor_probes(config: Config, warn: Any = None) -> list[Callable[[], Diagnosis]]:
+    """One ``collect doctor`` probe per source; config problems raise ``ConfigError`` first."""
+    probes: list[Callable[[], Diagnosis]] = []
+    for pve in config.proxmox:
+        proxmox_transport(pve)
+        secret = read_secret(pve, warn=warn)
+        _check_file(pve.ca_bundle, f"[[proxmox]] '{pve.name}'", "ca_bundle")
+        probes.append(partial(diagnose_proxmox, pve, secret))
+    for docker in config.docker:
+        docker_transport(docker)
+        for key in ("tls_ca", "tls_cert", "tls_key"):
+            _check_file(getattr(docker, key), f"[[docker]] '{docker.name}'", key)
+        probes.append(partial(diagnose_docker, docker))
+    return probes
+
+
 def replay_sources(config: Config, recording: Path) -> list[Source]:
+    run_limits(config)  # a bad [collect] table is a config error in replay mode too
     if not recording.is_dir():
         raise ConfigError(f"replay folder {recording} does not exist or is not a folder")
     sources: list[Source] = []

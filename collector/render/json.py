@@ -12,6 +12,7 @@ from typing import Any
 
 from collector.inventory import Inventory
 from collector.model import Cluster, Container, Engine, Guest, Node
+from collector.render.changes import changes_document
 from collector.render.tree import Row, walk
 from collector.report import SCHEMA_VERSION, Report
 
@@ -85,6 +86,7 @@ def _details(item: Cluster | Node | Guest | Engine | Container, inv: Inventory) 
 
 def _item(row: Row, inv: Inventory) -> dict[str, Any]:
     role = inv.roles.get(row.id)
+    owner = inv.owners.get(row.id)
     state = row.item.state if isinstance(row.item, Container) else None
     if isinstance(row.item, Guest):
         state = row.item.status
@@ -97,6 +99,8 @@ def _item(row: Row, inv: Inventory) -> dict[str, Any]:
         "form": row.form.split(" ")[0],
         "role": role.role.value if role else None,
         "role_reason": role.reason if role else None,
+        "owner": owner.name if owner else None,
+        "owner_source": owner.origin if owner else None,
         "state": state,
         **_details(row.item, inv),
     }
@@ -108,6 +112,7 @@ def report_document(report: Report) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": report.generated_at,
+        "changes": changes_document(report.changes),
         "sources": [
             {
                 "name": s.name,
@@ -127,6 +132,21 @@ def report_document(report: Report) -> dict[str, Any]:
             "compliant": summary.compliant,
             "compliance": round(summary.compliance, 4),
             "findings_by_severity": dict(summary.findings_by_severity),
+            "waived": summary.waived,
+            "layers": {
+                name: {
+                    "objects": layer.objects,
+                    "compliant": layer.compliant,
+                    "compliance": round(layer.compliance, 4),
+                    "findings": layer.findings,
+                    "waived": layer.waived,
+                    "rules": {
+                        rule: {"findings": n.findings, "waived": n.waived}
+                        for rule, n in layer.rules.items()
+                    },
+                }
+                for name, layer in summary.layers.items()
+            },
         },
         "findings": [
             {
@@ -136,6 +156,9 @@ def report_document(report: Report) -> dict[str, Any]:
                 "layer": f.layer.value,
                 "message": f.message,
                 "hint": f.hint,
+                "waived": f.waived,
+                "waiver_reason": f.waiver_reason,
+                "waiver_expires": f.waiver_expires,
             }
             for f in report.findings
         ],

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from collector.render.changes import (
+    NO_BASE,
+    finding_changes_table,
+    object_changes_table,
+    since_text,
+    unknown_note,
+)
 from collector.render.sections import (
     findings_table,
     gaps_table,
     headline,
     inventory_table,
+    layers_table,
     sources_table,
     summary_table,
 )
+from collector.render.wiki import front_matter, layers_diagram, report_title
 from collector.report import Report
 
 
@@ -27,16 +36,37 @@ def _table(table: tuple[list[str], list[list[str]]]) -> str:
     return tabulate(escaped, headers=headers, tablefmt="github") + "\n"
 
 
+def _changes(report: Report) -> str:
+    changes = report.changes
+    if changes is None:
+        return f"_{NO_BASE[0].upper()}{NO_BASE[1:]}._\n"
+    parts = [f"Changes {since_text(changes)}.\n"]
+    if note := unknown_note(changes):
+        parts.append(f"> {note[0].upper()}{note[1:]}.\n")
+    if changes.empty:
+        parts.append("_Nothing changed._\n")
+    parts += ["### Inventory changes\n", _table(object_changes_table(changes))]
+    parts += ["### Finding changes\n", _table(finding_changes_table(changes))]
+    return "\n".join(parts)
+
+
 def render_markdown(report: Report) -> str:
     headers, rows = inventory_table(report, indent="\u00a0\u00a0")
-    rows = [[r[0], r[1], r[2], r[3], f"`{r[4]}`"] for r in rows]
+    rows = [[*r[:-1], f"`{r[-1]}`"] for r in rows]  # the id column, last, as code
     parts = [
-        "# Homelab report\n",
+        front_matter(report),
+        f"# {report_title(report)}\n",
         f"Generated {report.generated_at}. **{headline(report)}**\n",
+        "## Layers\n",
+        layers_diagram(report),
         "## Sources\n",
         _table(sources_table(report)),
         "## Summary\n",
         _table(summary_table(report)),
+        "## Findings by layer and rule\n",
+        _table(layers_table(report)),
+        "## Changes\n",
+        _changes(report),
         "## Findings\n",
         _table(findings_table(report)),
         "## Coverage gaps\n",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collector.inventory import Inventory
-from collector.model import Engine
+from collector.model import Engine, Layer
 from collector.render.tree import walk
 from collector.report import Report
+from collector.rules import RULES_BY_ID
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -16,8 +17,9 @@ def headline(report: Report) -> str:
     worst = report.worst_severity()
     return (
         f"{s.compliant}/{s.workloads} workloads comply ({s.compliance:.0%}); "
-        f"{len(report.findings)} findings"
+        f"{len(report.findings) - s.waived} findings"
         + (f" (worst: {worst.value})" if worst else "")
+        + (f", {s.waived} waived" if s.waived else "")
         + f"; collection {state}"
     )
 
@@ -69,8 +71,47 @@ def sources_table(report: Report) -> Table:
 
 
 def findings_table(report: Report) -> Table:
-    rows = [[f.severity.value, f.rule, f.subject, f.message, f.hint] for f in report.findings]
+    """Open findings, then waived ones: marked, with the waiver's reason instead of the hint."""
+    rows = [
+        [
+            f"waived ({f.severity.value})" if f.waived else f.severity.value,
+            f.rule,
+            f.subject,
+            f.message,
+            f"waived until {f.waiver_expires}: {f.waiver_reason}" if f.waived else f.hint,
+        ]
+        for f in report.findings
+    ]
     return ["severity", "rule", "subject", "message", "hint"], rows
+
+
+def layers_table(report: Report) -> Table:
+    """Findings grouped by layer and rule, with each layer's compliance (objects without an
+    open finding)."""
+    severities = {f.rule: f.severity.value for f in report.findings}
+    rows = []
+    for layer in Layer:
+        summary = report.summary.layers.get(layer.value)
+        if summary is None or not (summary.objects or summary.rules):
+            continue
+        complying = f"{summary.compliant}/{summary.objects} ({summary.compliance:.0%})"
+        rows.append(
+            [layer.value, complying, "(all)", "", str(summary.findings), str(summary.waived), ""]
+        )
+        for rule_id, count in summary.rules.items():
+            rule = RULES_BY_ID.get(rule_id)
+            rows.append(
+                [
+                    "",
+                    "",
+                    rule_id,
+                    severities.get(rule_id, ""),
+                    str(count.findings),
+                    str(count.waived),
+                    rule.summary if rule else "",
+                ]
+            )
+    return ["layer", "complying", "rule", "severity", "open", "waived", "what it checks"], rows
 
 
 def _placement_note(inventory: Inventory, engine: Engine) -> str:
@@ -90,5 +131,15 @@ def inventory_table(report: Report, indent: str = "  ") -> Table:
         role_text = f"{role.role.value}: {role.reason}" if role else ""
         if isinstance(row.item, Engine):
             role_text = _placement_note(inv, row.item)
-        rows.append([indent * row.depth + row.name, row.form, row.state, role_text, row.id])
-    return ["name", "form", "state", "role (why) / placement", "id"], rows
+        owner = inv.owners.get(row.id)
+        rows.append(
+            [
+                indent * row.depth + row.name,
+                row.form,
+                row.state,
+                role_text,
+                owner.describe() if owner else "-",
+                row.id,
+            ]
+        )
+    return ["name", "form", "state", "role (why) / placement", "owner (from)", "id"], rows

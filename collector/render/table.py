@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from collector.render.changes import (
+    NO_BASE,
+    changes_line,
+    finding_changes_table,
+    object_changes_table,
+    unknown_note,
+)
 from collector.render.sections import (
     findings_table,
     gaps_table,
     headline,
     inventory_table,
+    layers_table,
     sources_table,
     summary_table,
 )
 from collector.report import Report
 
-_WRAP = {"message": 60, "hint": 45, "reason": 70, "notes": 70}
+_WRAP = {
+    "message": 60,
+    "hint": 45,
+    "reason": 70,
+    "notes": 70,
+    "owner (from)": 40,
+    "what it checks": 45,
+}
 
 
 def _section(title: str, table: tuple[list[str], list[list[str]]]) -> str:
@@ -29,11 +44,28 @@ def _section(title: str, table: tuple[list[str], list[list[str]]]) -> str:
     return f"{title}\n{'=' * len(title)}\n{body}\n"
 
 
+def _changes(report: Report) -> str:
+    changes = report.changes
+    head = f"Changes\n{'=' * len('Changes')}\n"
+    if changes is None:
+        return f"{head}({NO_BASE})\n"
+    lines = [changes_line(changes)] + ([note] if (note := unknown_note(changes)) else [])
+    return "\n".join(
+        [
+            head + "\n".join(lines) + "\n",
+            _section("Inventory changes", object_changes_table(changes)),
+            _section("Finding changes", finding_changes_table(changes)),
+        ]
+    )
+
+
 def render_table(report: Report) -> str:
     parts = [
         f"homelab report {report.generated_at}: {headline(report)}\n",
         _section("Sources", sources_table(report)),
         _section("Summary", summary_table(report)),
+        _section("Findings by layer and rule", layers_table(report)),
+        _changes(report),
         _section("Findings", findings_table(report)),
         _section("Coverage gaps", gaps_table(report)),
         _section("Inventory", inventory_table(report, indent=". ")),

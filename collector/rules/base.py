@@ -40,4 +40,8 @@ class Rule:
     summary: str
     check: Check
     group: str
+    """The concern it checks (placement, backup, monitoring, ...): how docs group rules."""
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    """Parameters and their defaults; ``[rules.<id>]`` may set exactly these keys."""
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Allowed values of a string or list parameter."""

@@ -170,3 +170,43 @@ def test_lxc_interfaces_old_and_new_shapes() -> None:
     old = [{"name": "eth0", "hwaddr": "bc:24:11:00:00:09", "inet": "10.0.0.5/24"}]
     assert p.lxc_addresses(new) == p.lxc_addresses(old) == (("10.0.0.5",), ("bc:24:11:00:00:09",))
     assert p.lxc_addresses(None) == ((), ())  # a stopped CT answers data: null
+
+
+@pytest.mark.parametrize(
+    ("volid", "kind", "vmid", "iso_time"),
+    [
+        ("pbs:backup/vm/105/2026-11-20T02:00:03Z", "qemu", 105, "2026-11-20T02:00:03"),
+        ("pbs:backup/ct/200/2026-11-20T02:00:03Z", "lxc", 200, "2026-11-20T02:00:03"),
+        (
+            "nas:backup/vzdump-qemu-105-2026_11_20-02_00_03.vma.zst",
+            "qemu",
+            105,
+            "2026-11-20T02:00:03",
+        ),
+        (
+            "local:backup/vzdump-lxc-200-2026_11_20-02_00_03.tar.zst",
+            "lxc",
+            200,
+            "2026-11-20T02:00:03",
+        ),
+        ("old:backup/vzdump-openvz-201-2016_01_02-03_04_05.tgz", "lxc", 201, "2016-01-02T03:04:05"),
+        ("bad:backup/vzdump-qemu-7-2026_13_40-02_00_03.vma", "qemu", 7, None),
+    ],
+)
+def test_backup_volume_names_tell_guest_type_vmid_and_time(
+    volid: str, kind: str, vmid: int, iso_time: str | None
+) -> None:
+    from datetime import UTC, datetime
+
+    name = p.backup_volid(volid)
+    assert name is not None
+    assert (name.kind, name.vmid) == (kind, vmid)
+    expected = (
+        int(datetime.fromisoformat(iso_time).replace(tzinfo=UTC).timestamp()) if iso_time else None
+    )
+    assert name.ctime == expected
+
+
+@pytest.mark.parametrize("volid", ["local:iso/debian.iso", "pbs:backup/host/x/2026", "", None, 5])
+def test_other_volumes_are_not_backups(volid: object) -> None:
+    assert p.backup_volid(volid) is None

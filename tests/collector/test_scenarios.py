@@ -1,9 +1,12 @@
 """Scenario tests: every folder under fixtures/scenarios/ is a recording plus expected.json.
 
 Adding a folder adds a test case (napalm-style). Keys of expected.json:
-``findings`` (exact list of {rule, subject[, severity]}), ``placements`` ({engine id: {target,
-method}}), ``roles`` ({id: role}), ``sources`` ({name: complete}), ``inventory_includes`` (ids),
-``complete``, ``exit_code``, ``now`` (ISO time the rules see; default 2026-11-26T12:00:00Z).
+``findings`` (exact list of {rule, subject[, severity][, waived]}), ``placements`` ({engine id:
+{target, method}}), ``roles`` ({id: role}), ``owners`` ({id: [owner, owner_source]}; null for
+none), ``sources`` ({name: complete}), ``inventory_includes`` (ids), ``complete``, ``exit_code``,
+``now`` (ISO time the rules see; default 2026-11-26T12:00:00Z), ``only_rules`` (rule ids or rule
+groups such as "placement": every other rule is switched off, so a scenario about one concern
+lists only that concern's findings and the exit code reflects only them).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collector.cli import FailOn, exit_code
 from collector.collect import run_report
 from collector.config import load_config
 from collector.render.json import report_document
+from collector.rules import ALL_RULES, RuleSetting, rules_from_config
 from collector.wiring import replay_sources
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
@@ -28,7 +32,20 @@ CASES = sorted(p.parent for p in SCENARIOS.glob("*/expected.json"))
 def _run(folder: Path, expected: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     config = load_config(folder / "config.toml")
     now = datetime.fromisoformat(expected.get("now", "2026-11-26T12:00:00+00:00"))
-    report = run_report(config, replay_sources(config, folder), now=now)
+    settings, _ = rules_from_config(config)
+    only = set(expected.get("only_rules", ()))
+    if only:
+        known = {r.id for r in ALL_RULES} | {r.group for r in ALL_RULES}
+        assert only <= known, f"only_rules names unknown rules/groups: {only - known}"
+        settings = {
+            rule.id: RuleSetting(
+                settings[rule.id].enabled and bool({rule.id, rule.group} & only),
+                settings[rule.id].severity,
+                settings[rule.id].params,
+            )
+            for rule in ALL_RULES
+        }
+    report = run_report(config, replay_sources(config, folder), settings=settings, now=now)
     return report, report_document(report)
 
 
@@ -43,15 +60,21 @@ def test_scenario(folder: Path) -> None:
         want = sorted((f["rule"], f["subject"]) for f in expected["findings"])
         assert got == want
         severities = {(f["rule"], f["subject"]): f["severity"] for f in doc["findings"]}
+        waived = {(f["rule"], f["subject"]): f["waived"] for f in doc["findings"]}
         for f in expected["findings"]:
             if "severity" in f:
                 assert severities[(f["rule"], f["subject"])] == f["severity"], f
+            if "waived" in f:
+                assert waived[(f["rule"], f["subject"])] is f["waived"], f
     for engine_id, placement in expected.get("placements", {}).items():
         got_placement = items[engine_id]["placement"]
         assert got_placement["target"] == placement["target"], got_placement
         assert got_placement["method"] == placement["method"], got_placement
     for item_id, role in expected.get("roles", {}).items():
         assert items[item_id]["role"] == role, items[item_id]["role_reason"]
+    for item_id, owner in expected.get("owners", {}).items():
+        got_owner = [items[item_id]["owner"], items[item_id]["owner_source"]]
+        assert got_owner == (owner or [None, None]), item_id
     sources = {s["name"]: s["complete"] for s in doc["sources"]}
     for name, complete in expected.get("sources", {}).items():
         assert sources[name] is complete

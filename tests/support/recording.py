@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,33 @@ class ContainerSpec:
     mounts: list[dict[str, Any]] = field(default_factory=list)
     restart_count: int = 0
     env: list[str] = field(default_factory=list)
+    healthcheck: list[str] | None = None
+    """``Config.Healthcheck.Test``; defaults to ``["CMD", "true"]`` when ``health`` is set."""
+
+
+def volume_mount(name: str, destination: str) -> dict[str, Any]:
+    """A ``Mounts`` entry for a Docker volume (anonymous when ``name`` is 64 hex digits)."""
+    return {
+        "Type": "volume",
+        "Name": name,
+        "Source": f"/var/lib/docker/volumes/{name}/_data",
+        "Destination": destination,
+        "Driver": "local",
+        "Mode": "",
+        "RW": True,
+        "Propagation": "",
+    }
+
+
+def bind_mount(source: str, destination: str) -> dict[str, Any]:
+    return {
+        "Type": "bind",
+        "Source": source,
+        "Destination": destination,
+        "Mode": "",
+        "RW": True,
+        "Propagation": "rprivate",
+    }
 
 
 class RecordingBuilder:
@@ -101,6 +129,78 @@ class RecordingBuilder:
         self.pve[cluster]["guests"].append(spec)
         return spec
 
+    def backup_job(self, cluster: str, job_id: str, **fields: Any) -> None:
+        """A ``/cluster/backup`` entry; pass PVE's keys (``all=1``, ``vmid="100,101"``,
+        ``pool=``, ``exclude=``, ``node=``, ``enabled=0``). Keys with ``-`` use ``_``."""
+        job: dict[str, Any] = {
+            "id": job_id,
+            "type": "vzdump",
+            "schedule": "02:00",
+            "storage": "pbs",
+            "mode": "snapshot",
+            "enabled": 1,
+        }
+        job.update({k.replace("_", "-"): v for k, v in fields.items()})
+        self.pve[cluster]["backup_jobs"].append(job)
+
+    def storage(
+        self, cluster: str, name: str, plugintype: str, *, shared: bool, content: str = "backup"
+    ) -> None:
+        """A storage on every node (as ``/cluster/resources?type=storage`` lists it)."""
+        for node in self.pve[cluster]["nodes"]:
+            self.pve[cluster]["storages"].append(
+                {
+                    "id": f"storage/{node}/{name}",
+                    "type": "storage",
+                    "storage": name,
+                    "node": node,
+                    "plugintype": plugintype,
+                    "content": content,
+                    "shared": int(shared),
+                    "status": "available",
+                    "disk": 0,
+                    "maxdisk": 1099511627776,
+                }
+            )
+
+    def backup(
+        self,
+        cluster: str,
+        node: str,
+        storage: str,
+        kind: str,
+        vmid: int,
+        ctime: int,
+        *,
+        pbs: bool = False,
+        name_only: bool = False,
+    ) -> None:
+        """One backup volume in ``nodes/<node>/storage/<storage>/content?content=backup``.
+
+        vzdump archives are named ``vzdump-<qemu|lxc>-<vmid>-<time>.<ext>``, PBS snapshots
+        ``backup/<vm|ct>/<vmid>/<time>``. ``name_only`` leaves out ``vmid``/``subtype`` (as some
+        listings do), so only the volume name says whose backup it is.
+        """
+        when = datetime.fromtimestamp(ctime, UTC)
+        if pbs:
+            btype = "vm" if kind == "qemu" else "ct"
+            volid = f"{storage}:backup/{btype}/{vmid}/{when:%Y-%m-%dT%H:%M:%SZ}"
+            fmt = f"pbs-{btype}"
+        else:
+            fmt = "vma.zst" if kind == "qemu" else "tar.zst"
+            volid = f"{storage}:backup/vzdump-{kind}-{vmid}-{when:%Y_%m_%d-%H_%M_%S}.{fmt}"
+        volume: dict[str, Any] = {
+            "volid": volid,
+            "content": "backup",
+            "format": fmt,
+            "size": 1073741824,
+            "ctime": ctime,
+        }
+        if not name_only:
+            volume.update(vmid=vmid, subtype=kind)
+        path = f"nodes/{node}/storage/{storage}/content@content=backup"
+        self.pve[cluster]["volumes"].setdefault(path, []).append(volume)
+
     def file(self, cluster: str, path: str, data: Any) -> None:
         """Add or override one recorded answer (path with the ``@query`` suffix, no .json)."""
         self.pve[cluster]["files"][path] = data
@@ -135,12 +235,22 @@ class RecordingBuilder:
                 }
                 for i, (node, ip) in enumerate(lab["nodes"].items())
             ],
-            "pools": [{"poolid": p, "comment": ""} for p in lab["pools"]],
+            "pools": [
+                {"poolid": p, "comment": ""}
+                for p in dict.fromkeys([*lab["pools"], *(g.pool for g in lab["guests"] if g.pool)])
+            ],
             "cluster/ha/resources": [],
             "cluster/backup": lab["backup_jobs"],
-            "cluster/backup-info/not-backed-up": [],
+            "cluster/backup-info/not-backed-up": _not_backed_up(lab),
             "cluster/resources@type=storage": lab["storages"],
         }
+        # Every backup storage answers its content listing; a shared one the same on each node.
+        for item in lab["storages"]:
+            if "backup" not in item["content"].split(",") or item["node"] in lab["offline"]:
+                continue
+            path = f"nodes/{item['node']}/storage/{item['storage']}/content@content=backup"
+            same = f"/storage/{item['storage']}/" if item["shared"] else path
+            files[path] = [v for k, vols in lab["volumes"].items() if same in k for v in vols]
         resources = []
         for g in lab["guests"]:
             resources.append(self._resource(g, lab["offline"]))
@@ -166,8 +276,10 @@ class RecordingBuilder:
                 files[f"{base}/interfaces"] = _lxc_interfaces(g)
         files["cluster/resources@type=vm"] = resources
         for path, volumes in lab["volumes"].items():
-            files[path] = volumes
+            files.setdefault(path, volumes)
         files.update(lab["files"])
+        for path in lab["errors"]:
+            files.pop(path, None)
         return files
 
     @staticmethod
@@ -245,6 +357,7 @@ class RecordingBuilder:
         url: str | None = None,
         guest: str | None = None,
         mac: str | None = None,
+        labels: list[str] | None = None,
     ) -> None:
         self.docker[name] = {
             "hostname": hostname,
@@ -252,6 +365,7 @@ class RecordingBuilder:
             "url": url,
             "guest": guest,
             "mac": mac,
+            "labels": labels or [],
         }
 
     def _docker_files(self, name: str) -> dict[str, Any]:
@@ -275,6 +389,7 @@ class RecordingBuilder:
                 "Architecture": "x86_64",
                 "Containers": len(engine["containers"]),
                 "Swarm": {"LocalNodeState": "inactive", "NodeAddr": ""},
+                "Labels": engine.get("labels", []),
             },
         }
         listing = []
@@ -325,6 +440,7 @@ class RecordingBuilder:
                     "Image": c.image,
                     "Labels": c.labels,
                     "Env": c.env,
+                    **_healthcheck(c),
                 },
                 "HostConfig": {
                     "RestartPolicy": {"Name": c.restart, "MaximumRetryCount": 0},
@@ -423,4 +539,33 @@ def _lxc_interfaces(g: GuestSpec) -> list[dict[str, Any]]:
             "ip-addresses": [{"ip-address": "127.0.0.1", "ip-address-type": "inet", "prefix": "8"}],
         },
         eth0,
+    ]
+
+
+def _healthcheck(c: ContainerSpec) -> dict[str, Any]:
+    test = c.healthcheck or (["CMD", "true"] if c.health else None)
+    if not test:
+        return {}
+    return {"Healthcheck": {"Test": test, "Interval": 30_000_000_000, "Retries": 3}}
+
+
+def _selects(job: dict[str, Any], g: GuestSpec) -> bool:
+    """PVE's own reading (PVE::VZDump::get_included_guests), used for not-backed-up: a pool
+    job takes the whole pool, ``exclude`` only narrows ``all``; disabled jobs count too."""
+    if job.get("node") and job["node"] != g.node:
+        return False
+    if job.get("pool"):
+        return g.pool == job["pool"]
+    if job.get("vmid"):
+        return g.vmid in {int(v) for v in str(job["vmid"]).split(",")}
+    if job.get("all"):
+        return g.vmid not in {int(v) for v in str(job.get("exclude", "")).split(",") if v}
+    return False
+
+
+def _not_backed_up(lab: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"vmid": g.vmid, "type": g.kind, "name": g.name}
+        for g in lab["guests"]
+        if not any(_selects(job, g) for job in lab["backup_jobs"])
     ]

@@ -1,0 +1,97 @@
+"""``collect doctor`` for a Docker source: reachable, TLS, API version, and the GETs we need.
+
+Behind a socket proxy (see docs/reliability.md) each endpoint family is switched on separately,
+so each read the collector makes is tried once: ``/version`` (VERSION), ``/info`` (INFO),
+``/containers/json`` and one container inspect (CONTAINERS), one image inspect (IMAGES: only for
+digests, so a refusal is a warning). Whether the socket would also accept writes cannot be
+tested without writing; the proxy's ``POST=0`` is what guarantees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from adapters.docker_client import open_docker_client
+from adapters.docker_errors import is_not_found, translate
+from collector.config import DockerConfig
+from collector.errors import SourceAuthError, SourceError
+from collector.model import Check, CheckState, Diagnosis, SourceKind
+
+
+def _transport(cfg: DockerConfig) -> Check:
+    if cfg.url.startswith("tcp://"):
+        if cfg.tls_ca:
+            return Check("tls", CheckState.OK, f"engine certificate verified against {cfg.tls_ca}")
+        if cfg.tls_cert:
+            return Check("tls", CheckState.OK, "engine certificate verified (system CA store)")
+        return Check("tls", CheckState.WARN, "none: plain tcp:// (allow_plain_tcp = true)")
+    if cfg.url.startswith("ssh://"):
+        return Check("tls", CheckState.OK, "ssh transport (host key checked by ssh)")
+    return Check("tls", CheckState.OK, "local socket")
+
+
+def _try(checks: list[Check], name: str, call: Callable[[], Any], *, optional: bool) -> Any:
+    try:
+        answer = call()
+    except SourceError as exc:
+        if is_not_found(exc):  # the endpoint answered; the object is just gone
+            checks.append(Check(name, CheckState.OK, "allowed"))
+            return None
+        denied = isinstance(exc, SourceAuthError)
+        state = CheckState.WARN if optional else CheckState.FAIL
+        hint = " (a socket proxy refuses it: allow this endpoint)" if denied else ""
+        checks.append(Check(name, state, f"{exc}{hint}"))
+        return None
+    checks.append(Check(name, CheckState.OK, "allowed"))
+    return answer
+
+
+def diagnose_docker(cfg: DockerConfig) -> Diagnosis:
+    """Connect and try every read the collector makes; never raises."""
+    checks: list[Check] = []
+
+    def done() -> Diagnosis:
+        return Diagnosis(cfg.name, SourceKind.DOCKER, tuple(checks))
+
+    try:
+        client = open_docker_client(cfg)
+        version = _call(cfg.name, "/version", client.version)
+    except SourceError as exc:
+        checks.append(Check("reachable", CheckState.FAIL, str(exc)))
+        return done()
+    checks += [Check("reachable", CheckState.OK, f"{cfg.url} answered"), _transport(cfg)]
+    if isinstance(version, Mapping):
+        text = f"Docker {version.get('Version', '?')}, API {version.get('ApiVersion', '?')}"
+        checks.append(Check("version", CheckState.OK, text))
+    _try(checks, "GET /info", lambda: _call(cfg.name, "/info", client.info), optional=False)
+    listing = _try(
+        checks,
+        "GET /containers/json",
+        lambda: _call(cfg.name, "/containers/json", lambda: client.containers(all=True)),
+        optional=False,
+    )
+    first = listing[0] if isinstance(listing, list) and listing else None
+    if isinstance(first, Mapping) and isinstance(first.get("Id"), str):
+        cid, image = first["Id"], first.get("ImageID")
+        _try(
+            checks,
+            "GET /containers/{id}/json",
+            lambda: _call(cfg.name, "inspect", lambda: client.inspect_container(cid)),
+            optional=False,
+        )
+        if isinstance(image, str):
+            _try(
+                checks,
+                "GET /images/{id}/json",
+                lambda: _call(cfg.name, "image inspect", lambda: client.inspect_image(image)),
+                optional=True,
+            )
+    return done()
+
+
+def _call(source: str, what: str, call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except Exception as exc:
+        raise translate(exc, source, what) from exc

@@ -1,0 +1,149 @@
+"""``collect doctor`` for a PVE source: can we connect, log in, and read everything we need?
+
+The privileges the collector needs, per PVE version (from the API schema's permission checks,
+``/work/shared/reference/proxmox-api/endpoints.md``):
+
+=====================  ========  ================================================================
+privilege              ACL path  used for
+=====================  ========  ================================================================
+Sys.Audit              /         cluster/status, cluster/ha/resources, cluster/backup,
+                                 cluster/backup-info/not-backed-up
+VM.Audit               /vms      guests in cluster/resources, qemu/lxc config, lxc interfaces
+Datastore.Audit        /storage  storage content (backup volumes); Datastore.AllocateSpace also
+                                 passes the check
+Pool.Audit             /pool     pools
+VM.GuestAgent.Audit    /vms      PVE >= 9: agent/network-get-interfaces (or ...Unrestricted)
+VM.Monitor             /vms      PVE < 9: the same agent call
+=====================  ========  ================================================================
+
+``GET /access/permissions`` (allowed to every user and token for itself) returns the effective
+privileges per ACL path, always including ``/``, ``/vms``, ``/storage``, ``/pool``, ``/nodes``;
+a privilege granted only below the path (``/vms/100``) is reported as partial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.proxmox import agent_privilege
+from adapters.proxmox_client import open_proxmox_api
+from adapters.pve_errors import translate
+from collector.config import ProxmoxConfig
+from collector.errors import SourceAuthError, SourceConnectionError, SourceError
+from collector.model import Check, CheckState, Diagnosis, SourceKind
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    privilege: str
+    path: str
+    accepted: tuple[str, ...]
+    purpose: str
+
+
+def needed_privileges(version: str | None) -> tuple[Need, ...]:
+    agent = agent_privilege(version)
+    accepted = (agent,) if agent == "VM.Monitor" else (agent, "VM.GuestAgent.Unrestricted")
+    return (
+        Need("Sys.Audit", "/", ("Sys.Audit",), "cluster status, HA, backup jobs"),
+        Need("VM.Audit", "/vms", ("VM.Audit",), "guest list, guest configs, LXC addresses"),
+        Need(
+            "Datastore.Audit",
+            "/storage",
+            ("Datastore.Audit", "Datastore.AllocateSpace"),
+            "backup volumes on storages",
+        ),
+        Need("Pool.Audit", "/pool", ("Pool.Audit",), "pool names"),
+        Need(agent, "/vms", accepted, "guest agent addresses (engine placement by IP)"),
+    )
+
+
+def _has(privileges: Any, accepted: tuple[str, ...]) -> bool:
+    return isinstance(privileges, Mapping) and any(p in privileges for p in accepted)
+
+
+def judge(permissions: Mapping[str, Any], need: Need) -> Check:
+    """OK when granted on the path or an ancestor, WARN when only below it, else FAIL."""
+    name = f"{need.privilege} on {need.path}"
+    path = need.path
+    while True:
+        if _has(permissions.get(path), need.accepted):
+            return Check(name, CheckState.OK, f"granted ({need.purpose})")
+        if path == "/":
+            break
+        path = path.rsplit("/", 1)[0] or "/"
+    below = sorted(
+        p
+        for p, privs in permissions.items()
+        if p.startswith(need.path + "/") and _has(privs, need.accepted)
+    )
+    if below:
+        shown = ", ".join(below[:5]) + (" ..." if len(below) > 5 else "")
+        return Check(
+            name, CheckState.WARN, f"only on {shown}: other objects stay invisible ({need.purpose})"
+        )
+    return Check(
+        name,
+        CheckState.FAIL,
+        f"missing: grant it on {need.path} to read {need.purpose} (see docs/reliability.md)",
+    )
+
+
+def _tls_check(cfg: ProxmoxConfig) -> Check:
+    if cfg.scheme == "http":
+        return Check("tls", CheckState.WARN, "none: plain HTTP (allow_insecure_http = true)")
+    if not cfg.verify_ssl:
+        return Check("tls", CheckState.WARN, "certificate NOT verified (verify_ssl = false)")
+    anchor = f"ca_bundle {cfg.ca_bundle}" if cfg.ca_bundle else "the system CA store"
+    return Check("tls", CheckState.OK, f"certificate verified against {anchor}")
+
+
+def diagnose_proxmox(cfg: ProxmoxConfig, secret: str) -> Diagnosis:
+    """Connect, log in, read the version and the token's own permissions; never raises."""
+    checks: list[Check] = []
+
+    def done() -> Diagnosis:
+        return Diagnosis(cfg.name, SourceKind.PROXMOX, tuple(checks))
+
+    where = f"{cfg.scheme}://{cfg.host}:{cfg.port}"
+    who = f"token {cfg.user}!{cfg.token_name}" if cfg.token_name else f"user {cfg.user}"
+    try:
+        api, _ = open_proxmox_api(cfg, secret)
+        version_answer = _get(api, cfg.name, "version")
+    except SourceConnectionError as exc:
+        checks.append(Check("reachable", CheckState.FAIL, str(exc)))
+        return done()
+    except SourceAuthError as exc:
+        checks += [Check("reachable", CheckState.OK, f"{where} answered"), _tls_check(cfg)]
+        checks.append(Check("auth", CheckState.FAIL, str(exc)))
+        return done()
+    except SourceError as exc:
+        checks.append(Check("reachable", CheckState.FAIL, str(exc)))
+        return done()
+    checks += [Check("reachable", CheckState.OK, f"{where} answered"), _tls_check(cfg)]
+    checks.append(Check("auth", CheckState.OK, f"{who} accepted"))
+    version = None
+    if isinstance(version_answer, Mapping) and isinstance(version_answer.get("version"), str):
+        version = version_answer["version"]
+    checks.append(
+        Check("version", CheckState.OK if version else CheckState.WARN, f"PVE {version or '?'}")
+    )
+    try:
+        permissions = _get(api, cfg.name, "access/permissions")
+    except SourceError as exc:
+        checks.append(Check("permissions", CheckState.FAIL, f"cannot list own privileges: {exc}"))
+        return done()
+    if not isinstance(permissions, Mapping):
+        checks.append(Check("permissions", CheckState.FAIL, "access/permissions is not a map"))
+        return done()
+    checks += [judge(permissions, need) for need in needed_privileges(version)]
+    return done()
+
+
+def _get(api: Any, source: str, path: str) -> Any:
+    try:
+        return api.get(path)
+    except Exception as exc:
+        raise translate(exc, source, path) from exc

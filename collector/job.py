@@ -1,0 +1,172 @@
+"""One ``collect report`` run end to end: lock, collect, compare, write, store, notify.
+
+The order is what makes the unattended job safe:
+
+1. Validate everything first (``[history]``, ``[[notify]]``, the ``--output`` template), so a bad
+   config fails with exit 2 before anything is collected.
+2. Take the run lock (a second run waits, then gives up with exit 4), open the history.
+3. Collect and judge; compare with the previous complete run; render.
+4. Write the report file atomically, *then* store the run in one transaction. A run killed
+   between the two leaves the previous history intact and the next run compares correctly; the
+   other order could store a run whose report was never written.
+5. Release the lock, then notify: a slow or dead notification target delays no other run and
+   never costs the report, the history or the exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from collector.collect import Source, run_report
+from collector.config import Config
+from collector.errors import ConfigError
+from collector.history.diff import Changes, FindingChange, FindingStatus, diff
+from collector.history.errors import HistoryError
+from collector.history.lock import run_lock
+from collector.history.settings import HistorySettings, history_settings, lock_path_for
+from collector.history.snapshot import snapshot_from_report
+from collector.history.store import HistoryStore
+from collector.history.timeline import with_first_seen
+from collector.notify.send import Delivery, notify_all
+from collector.notify.settings import notify_targets
+from collector.output import check_template, dated, output_path, write_atomically
+from collector.render import Format, render
+from collector.report import Report
+
+
+@dataclass(frozen=True, slots=True)
+class JobOptions:
+    fmt: Format = Format.TABLE
+    output: str | None = None
+    """A path or template (see ``collector.output``); None: the CLI prints the report."""
+    history: bool = True
+    history_db: Path | None = None
+    lock_timeout: float | None = None
+    notify: bool = True
+    now: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    report: Report
+    text: str
+    output: Path | None = None
+    run_id: int | None = None
+    history_error: str | None = None
+    """Set when the report was written but the run could not be stored."""
+    deliveries: tuple[Delivery, ...] = ()
+
+    def new_findings(self) -> tuple[FindingChange, ...]:
+        changes = self.report.changes
+        return changes.findings_of(FindingStatus.NEW) if changes is not None else ()
+
+    def needs_attention(self, failing_exit: bool) -> bool:
+        """What ``--quiet`` still prints for: a failing exit, a new finding, a failed save/send."""
+        failed_send = any(not d.sent for d in self.deliveries)
+        return failing_exit or bool(self.new_findings()) or failed_send or bool(self.history_error)
+
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+
+
+def _moment(report: Report) -> datetime:
+    return datetime.fromisoformat(report.generated_at.replace("Z", "+00:00"))
+
+
+def history_location(config: Config, override: Path | None) -> HistorySettings:
+    settings = history_settings(config)
+    return replace(settings, path=override) if override is not None else settings
+
+
+def run_job(
+    config: Config,
+    sources: Iterable[Source],
+    options: JobOptions,
+    progress: Progress = _quiet,
+) -> JobOutcome:
+    settings = history_location(config, options.history_db)
+    targets = notify_targets(config) if options.notify else ()
+    if options.output is not None:
+        check_template(options.output)
+    if options.history and settings.enabled:
+        timeout = (
+            options.lock_timeout if options.lock_timeout is not None else settings.lock_timeout
+        )
+        with run_lock(lock_path_for(settings.path), timeout):
+            outcome = _with_history(config, sources, options, settings, progress)
+    else:
+        report = run_report(config, sources, now=options.now)
+        text = render(report, options.fmt)
+        path = _deliver_file(report, text, options)
+        outcome = JobOutcome(report, text, path)
+    if targets:
+        progress(f"notifying {len(targets)} target(s)")
+        deliveries = notify_all(
+            targets,
+            outcome.report,
+            report_path=str(outcome.output) if outcome.output else None,
+            fmt=options.fmt,
+            history=options.history and settings.enabled,
+        )
+        outcome = replace(outcome, deliveries=tuple(deliveries))
+    return outcome
+
+
+def _deliver_file(report: Report, text: str, options: JobOptions) -> Path | None:
+    if options.output is None:
+        return None
+    path = output_path(options.output, _moment(report), options.fmt)
+    _write(path, text)
+    return path
+
+
+def _with_history(
+    config: Config,
+    sources: Iterable[Source],
+    options: JobOptions,
+    settings: HistorySettings,
+    progress: Progress,
+) -> JobOutcome:
+    with HistoryStore.open(settings.path) as store:
+        progress("collecting")
+        report = run_report(config, sources, now=options.now)
+        path = (
+            output_path(options.output, _moment(report), options.fmt)
+            if options.output is not None
+            else None
+        )
+        current = with_first_seen(store, snapshot_from_report(report))
+        dated_file = options.output is not None and dated(options.output)
+        base = store.comparison_base(replacing=path if dated_file else None)
+        changes: Changes | None = diff(base, current)
+        report = replace(report, changes=changes)
+        text = render(report, options.fmt)
+        if path is not None:
+            progress(f"writing {path}")
+            _write(path, text)
+        progress(f"storing the run in {settings.path}")
+        try:
+            run_id = store.save(
+                current,
+                report_path=path,
+                keep_runs=settings.keep_runs,
+                keep_days=settings.keep_days,
+                protect={base.run_id} if base is not None and base.run_id is not None else set(),
+            )
+        except HistoryError as exc:
+            return JobOutcome(report, text, path, history_error=str(exc))
+    return JobOutcome(report, text, path, run_id=run_id)

@@ -1,0 +1,176 @@
+"""The recording's ``config.toml``: the lab's config as replay needs it, and no secret.
+
+It is written from the validated ``Config``, not copied from the user's file, so only what a
+replay uses gets in: the sources, ``[[rules.classify]]``, ``[rules.<id>]`` settings and
+``waivers``. Tables replay ignores stay out (``notify``, ``history``, ``record``, ...): a
+webhook URL is a credential.
+
+A config never holds a secret inline (``collector.config`` refuses that); ``token_secret_env`` /
+``password_env`` name a variable and are kept, so the recording still says how the lab logs in.
+With ``--anonymise`` hosts, URLs and MACs go through the pseudonymiser (the same one as the
+answers, so placements still join) and file paths become neutral ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import MISSING, fields
+from typing import Any
+from urllib.parse import urlsplit
+
+from collector import __version__
+from collector.config import ClassifyRule, Config, DockerConfig, ProxmoxConfig
+from collector.recording.pseudonym import Pseudonymiser
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_NODE_ID = re.compile(r"(pve:[^/\s]+/node/)([^/\s]+)")
+
+
+def recorded_config(config: Config, pseudo: Pseudonymiser | None = None) -> str:
+    doc: dict[str, Any] = {}
+    if config.proxmox:
+        doc["proxmox"] = [_proxmox(p, pseudo) for p in config.proxmox]
+    if config.docker:
+        doc["docker"] = [_docker(d, pseudo) for d in config.docker]
+    rules: dict[str, Any] = {
+        k: _references(v, pseudo) if pseudo else v
+        for k, v in config.extra.get("rules", {}).items()
+        if isinstance(v, Mapping)
+    }
+    if config.classify:
+        rules["classify"] = [_changed(r, ClassifyRule) for r in config.classify]
+    if rules:
+        doc["rules"] = rules
+    waivers = config.extra.get("waivers")
+    if waivers is not None:
+        doc["waivers"] = _references(waivers, pseudo) if pseudo else waivers
+    header = (
+        f"# Recorded by collect record (homelab-collector {__version__}).\n"
+        "# Replay: collect report --replay <this folder>. No secret is stored here: *_env keys\n"
+        "# only name the variable a live run reads.\n"
+    )
+    if pseudo is not None:
+        header += "# Anonymised: host names, addresses and MACs are pseudonyms.\n"
+    return header + "\n" + dumps_toml(doc)
+
+
+def _changed(item: Any, cls: type) -> dict[str, Any]:
+    """The fields a user would have written: required ones and those off their default."""
+    out: dict[str, Any] = {}
+    for f in fields(cls):
+        value = getattr(item, f.name)
+        if value is None or (f.default is not MISSING and value == f.default):
+            continue
+        out[f.name] = value.value if hasattr(value, "value") else value
+    return out
+
+
+def _proxmox(cfg: ProxmoxConfig, pseudo: Pseudonymiser | None) -> dict[str, Any]:
+    out = _changed(cfg, ProxmoxConfig)
+    if pseudo is None:
+        return out
+    out["host"] = pseudo.host(cfg.host)
+    for key in ("token_secret_file", "password_file"):
+        if key in out:
+            out[key] = f"/etc/homelab-collector/{cfg.name}.secret"
+    if "ca_bundle" in out:
+        out["ca_bundle"] = f"/etc/homelab-collector/{cfg.name}/ca.pem"
+    return out
+
+
+def _docker(cfg: DockerConfig, pseudo: Pseudonymiser | None) -> dict[str, Any]:
+    out = _changed(cfg, DockerConfig)
+    if pseudo is None:
+        return out
+    out["url"] = anonymise_url(cfg.url, pseudo)
+    for key in ("tls_ca", "tls_cert", "tls_key"):
+        if key in out:
+            out[key] = f"/etc/homelab-collector/{cfg.name}/{key.removeprefix('tls_')}.pem"
+    if cfg.mac:
+        out["mac"] = pseudo.mac(cfg.mac)
+    return out
+
+
+def anonymise_url(url: str, pseudo: Pseudonymiser) -> str:
+    """``ssh://user@host:22`` with the host pseudonymised; socket paths are left alone."""
+    parts = urlsplit(url)
+    if not parts.hostname or parts.scheme in ("unix", "npipe"):
+        return url
+    host = pseudo.host(parts.hostname)
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _references(value: Any, pseudo: Pseudonymiser) -> Any:
+    """Rewrite node ids and addresses in waivers and rule settings (``owners`` keys are ids),
+    so they still name the same objects. A node glob (``node/*``) is left as it is."""
+    if isinstance(value, Mapping):
+        return {_references(k, pseudo): _references(v, pseudo) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_references(v, pseudo) for v in value]
+    if isinstance(value, str):
+        return pseudo.text(_NODE_ID.sub(lambda m: _node(m, pseudo), value))
+    return value
+
+
+def _node(match: re.Match[str], pseudo: Pseudonymiser) -> str:
+    name = match.group(2)
+    return match.group(1) + (name if any(c in name for c in "*?[") else pseudo.host(name))
+
+
+# -- a TOML writer for the values a config holds (the standard library only reads TOML) ---------
+
+
+def dumps_toml(doc: Mapping[str, Any]) -> str:
+    lines: list[str] = []
+    _table(doc, [], lines)
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def _key(name: str) -> str:
+    return name if _BARE_KEY.match(name) else _scalar(name)
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dt.date | dt.time):  # TOML dates and times are bare ISO 8601
+        return value.isoformat()
+    if isinstance(value, str):
+        # JSON's escapes are valid TOML ones, except for surrogate pairs (hence not ASCII-only)
+        # and DEL, which JSON leaves alone and a TOML basic string must escape.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, list):
+        return "[" + ", ".join(_scalar(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_key(k)} = {_scalar(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _table(table: Mapping[str, Any], path: list[str], lines: list[str]) -> None:
+    nested = {k: v for k, v in table.items() if isinstance(v, Mapping) or _is_table_array(v)}
+    for key, value in table.items():
+        if key not in nested:
+            lines.append(f"{_key(key)} = {_scalar(value)}")
+    for key, value in nested.items():
+        header = ".".join(_key(p) for p in [*path, key])
+        if isinstance(value, Mapping):
+            lines += ["", f"[{header}]"]
+            _table(value, [*path, key], lines)
+        else:
+            for item in value:
+                lines += ["", f"[[{header}]]"]
+                _table(item, [*path, key], lines)

@@ -1,0 +1,124 @@
+"""The Changes section (this run against the previous complete one) for every renderer.
+
+``changes_document`` is the ``changes`` member of the JSON report (null when there was nothing to
+compare with); the tables are shared by the terminal and Markdown renderers; ``changes_line`` is
+the one-line summary the CLI and notifications use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collector.history.diff import (
+    ChangeKind,
+    Changes,
+    FieldChange,
+    FindingStatus,
+    ObjectChange,
+)
+from collector.render.sections import Table
+
+NO_BASE = "nothing to compare with: no earlier complete run in the history, or history is off"
+
+
+def _short(value: str | None) -> str:
+    if value is None:
+        return "(none)"
+    if value.startswith("sha256:") and len(value) > 19:
+        return value[:19]  # sha256: + 12 hex digits, as `docker images` shows them
+    return value
+
+
+def describe_field(change: FieldChange) -> str:
+    return f"{change.field}: {_short(change.before)} → {_short(change.after)}"
+
+
+def describe(change: ObjectChange) -> str:
+    if change.kind is ChangeKind.ADDED:
+        return "new"
+    if change.kind is ChangeKind.REMOVED:
+        return "gone"
+    return "; ".join(describe_field(f) for f in change.fields)
+
+
+def _day(timestamp: str | None) -> str:
+    return (timestamp or "")[:10]
+
+
+def since_text(changes: Changes) -> str:
+    run = f"run #{changes.base_run} of " if changes.base_run is not None else ""
+    return f"since {run}{changes.base_generated_at}"
+
+
+def changes_line(changes: Changes | None) -> str:
+    """``changes since run #3 of …: 1 added, 1 removed, …; findings: 1 new, 1 resolved, …``."""
+    if changes is None:
+        return NO_BASE
+    counts = changes.counts()
+    objects = ", ".join(f"{counts[k.value]} {k.value}" for k in ChangeKind)
+    findings = ", ".join(f"{counts[s.value]} {s.value}" for s in FindingStatus)
+    return f"changes {since_text(changes)}: {objects}; findings: {findings}"
+
+
+def unknown_note(changes: Changes) -> str:
+    if not changes.unknown_sources:
+        return ""
+    return (
+        "incomplete in this run, so nothing of theirs is reported as removed or resolved: "
+        + ", ".join(changes.unknown_sources)
+    )
+
+
+def object_changes_table(changes: Changes) -> Table:
+    rows = [[c.kind.value, c.form, c.name, describe(c), c.id] for c in changes.objects]
+    return ["change", "form", "name", "what", "id"], rows
+
+
+def finding_changes_table(changes: Changes) -> Table:
+    rows = [
+        [
+            f.status.value,
+            f.severity,
+            f.rule,
+            f.subject,
+            f.message,
+            _day(f.first_seen) if f.status is FindingStatus.PERSISTING else "",
+        ]
+        for f in changes.findings
+    ]
+    return ["status", "severity", "rule", "subject", "message", "since"], rows
+
+
+def changes_document(changes: Changes | None) -> dict[str, Any] | None:
+    if changes is None:
+        return None
+    return {
+        "base_run": changes.base_run,
+        "base_generated_at": changes.base_generated_at,
+        "counts": changes.counts(),
+        "unknown_sources": list(changes.unknown_sources),
+        "objects": [
+            {
+                "change": c.kind.value,
+                "id": c.id,
+                "previous_id": c.previous_id,
+                "form": c.form,
+                "name": c.name,
+                "fields": [
+                    {"field": f.field, "before": f.before, "after": f.after} for f in c.fields
+                ],
+            }
+            for c in changes.objects
+        ],
+        "findings": [
+            {
+                "status": f.status.value,
+                "rule": f.rule,
+                "subject": f.subject,
+                "severity": f.severity,
+                "message": f.message,
+                "first_seen": f.first_seen,
+            }
+            for f in changes.findings
+        ],
+    }

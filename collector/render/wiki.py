@@ -1,0 +1,133 @@
+"""The parts that make the Markdown report a wiki page: YAML front matter and a Mermaid diagram.
+
+The diagram shows the layers (cluster → node → guest → engine) without drowning in a big lab:
+a node shows how many guests it runs, and only the guests that host a container engine are drawn,
+each engine with its container count. Engines whose host is unknown hang off an "unplaced" box.
+Objects that a placement finding is about are outlined, so the picture points at the problems.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+
+from collector import __version__
+from collector.inventory import Inventory
+from collector.model import Engine, Guest, Severity
+from collector.report import PLACEMENT_RULE_IDS, Report
+
+
+def _label(*lines: str) -> str:
+    """A quoted Mermaid label; quotes and angle brackets become Mermaid entity codes."""
+    escaped = [
+        line.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+        for line in lines
+    ]
+    return '["' + "<br/>".join(escaped) + '"]'
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def report_title(report: Report) -> str:
+    moment = datetime.fromisoformat(report.generated_at.replace("Z", "+00:00"))
+    year, week, _ = moment.isocalendar()
+    return f"Homelab report {moment.date().isoformat()} ({year}-W{week:02d})"
+
+
+def front_matter(report: Report) -> str:
+    """YAML front matter (JSON-quoted strings are valid YAML) for Hugo, Jekyll, Wiki.js, …"""
+    s = report.summary
+    findings = ", ".join(
+        f"{sev.value}: {s.findings_by_severity.get(sev.value, 0)}" for sev in Severity
+    )
+    lines = [
+        "---",
+        f"title: {json.dumps(report_title(report))}",
+        f"date: {report.generated_at}",
+        f"generator: {json.dumps(f'homelab-collector {__version__}')}",
+        f"complete: {'true' if s.complete else 'false'}",
+        f"workloads: {s.workloads}",
+        f"compliance: {round(s.compliance, 4)}",
+        f"findings: {{{findings}}}",
+    ]
+    if report.changes is not None:
+        counts = ", ".join(f"{k}: {v}" for k, v in report.changes.counts().items())
+        lines.append(f"changes: {{{counts}}}")
+    lines.append("---")
+    return "\n".join(lines) + "\n"
+
+
+def _engine_box(engine: Engine, key: str) -> str:
+    containers = _plural(len(engine.containers), "container")
+    return f"  {key}{_label(engine.name, 'Docker engine', containers)}"
+
+
+def layers_diagram(report: Report) -> str:
+    """A fenced ``mermaid`` flowchart of the layers."""
+    inv: Inventory = report.inventory
+    flagged = {f.subject for f in report.findings if f.rule in PLACEMENT_RULE_IDS}
+    hosted = inv.engines_on
+    engines = {e.id: e for e in inv.engines}
+    lines = ["```mermaid", "flowchart LR"]
+    keys: dict[str, str] = {}
+
+    def key(item_id: str, prefix: str) -> str:
+        return keys.setdefault(item_id, f"{prefix}{len(keys)}")
+
+    def engines_under(parent_key: str, parent_id: str) -> None:
+        for engine_id in hosted.get(parent_id, ()):
+            if engine_id in engines:
+                lines.append(_engine_box(engines[engine_id], key(engine_id, "e")))
+                lines.append(f"  {parent_key} --> {keys[engine_id]}")
+
+    for cluster in inv.clusters:
+        c = key(cluster.id, "c")
+        version = f"PVE {cluster.version}" if cluster.version else "Proxmox VE"
+        lines.append(f"  {c}{_label(cluster.name, 'cluster', version)}")
+        guests_by_node: dict[str, list[Guest]] = {}
+        for guest in cluster.guests:
+            guests_by_node.setdefault(guest.node, []).append(guest)
+        for node in cluster.nodes:
+            n = key(node.id, "n")
+            guests = guests_by_node.get(node.name, [])
+            running = sum(1 for g in guests if g.running)
+            forms = Counter(g.form.value for g in guests if not g.template)
+            counts = ", ".join(f"{v} {k}" for k, v in sorted(forms.items())) or "no guests"
+            state = "" if node.online is not False else " (offline)"
+            lines.append(f"  {n}{_label(f'node {node.name}{state}', counts, f'{running} running')}")
+            lines.append(f"  {c} --> {n}")
+            for guest in sorted(guests, key=lambda g: g.vmid):
+                if hosted.get(guest.id):
+                    g = key(guest.id, "g")
+                    lines.append(f"  {g}{_label(guest.name, f'{guest.form.value} {guest.vmid}')}")
+                    lines.append(f"  {n} --> {g}")
+                    engines_under(g, guest.id)
+            engines_under(n, node.id)
+    unplaced = [e for e in inv.engines if e.id not in keys]
+    if unplaced:
+        lines.append(f"  unplaced{_label('host unknown')}")
+        for engine in unplaced:
+            lines.append(_engine_box(engine, key(engine.id, "e")))
+            lines.append(f"  unplaced -.-> {keys[engine.id]}")
+    if len(lines) == 2:
+        lines.append(f"  empty{_label('nothing collected')}")
+    lines += [
+        "  classDef cluster fill:#eef3fb,stroke:#5b7db1",
+        "  classDef engine fill:#eefbf1,stroke:#4c9a62",
+        "  classDef finding stroke:#c0392b,stroke-width:3px",
+    ]
+    cluster_keys = [k for i, k in keys.items() if k.startswith("c")]
+    engine_keys = [k for i, k in keys.items() if k.startswith("e")]
+    flagged_keys = [k for i, k in keys.items() if i in flagged]
+    for cls, members in (
+        ("cluster", cluster_keys),
+        ("engine", engine_keys),
+        ("finding", flagged_keys),
+    ):
+        if members:
+            lines.append(f"  class {','.join(members)} {cls}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"

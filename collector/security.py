@@ -1,0 +1,69 @@
+"""Transport safety: refuse clear-text connections unless the config allows them, and say so.
+
+- PVE with ``scheme = "http"`` sends the API token (or the password) unencrypted: refused unless
+  ``allow_insecure_http = true``.
+- Docker over ``tcp://`` without ``tls_ca``/``tls_cert`` is the engine's unauthenticated API, as
+  good as root on that host for anyone on the network: refused unless ``allow_plain_tcp = true``.
+- ``verify_ssl = false`` is common in labs (self-signed PVE certificates) and allowed, but noted.
+
+Every weakness that is allowed becomes a ``security`` gap on the source, so the report says it.
+The checks run only when a live source is built (and in ``collect doctor``): a replayed recording
+never connects anywhere, so its config may name any URL.
+"""
+
+from __future__ import annotations
+
+from collector.config import DockerConfig, ProxmoxConfig
+from collector.errors import ConfigError
+from collector.model import Gap
+
+SECURITY = "security"
+
+
+def proxmox_transport(cfg: ProxmoxConfig) -> tuple[Gap, ...]:
+    """The security notes for a PVE source; ``ConfigError`` if its transport is refused."""
+    subject = f"pve:{cfg.name}"
+    if cfg.scheme == "http":
+        if not cfg.allow_insecure_http:
+            raise ConfigError(
+                f"[[proxmox]] '{cfg.name}': scheme = \"http\" would send the API secret in clear "
+                "text; use https (PVE's default), or set allow_insecure_http = true to accept that"
+            )
+        return (
+            Gap(
+                subject,
+                SECURITY,
+                "plain HTTP (allow_insecure_http = true): the API secret and every answer "
+                "cross the network unencrypted",
+            ),
+        )
+    if not cfg.verify_ssl:
+        return (
+            Gap(
+                subject,
+                SECURITY,
+                "TLS certificate not verified (verify_ssl = false): anyone on the path could "
+                "impersonate PVE and read the token; set ca_bundle to the PVE CA instead",
+            ),
+        )
+    return ()
+
+
+def docker_transport(cfg: DockerConfig) -> tuple[Gap, ...]:
+    """The security notes for a Docker source; ``ConfigError`` if its transport is refused."""
+    if not cfg.url.startswith("tcp://") or cfg.tls_ca or cfg.tls_cert:
+        return ()
+    if not cfg.allow_plain_tcp:
+        raise ConfigError(
+            f"[[docker]] '{cfg.name}': {cfg.url} without tls_ca/tls_cert is Docker's "
+            "unauthenticated API (root on that host for anyone who can reach it); use ssh:// or "
+            "TLS, or set allow_plain_tcp = true to accept that"
+        )
+    return (
+        Gap(
+            f"docker:{cfg.name}",
+            SECURITY,
+            "plain tcp:// without TLS (allow_plain_tcp = true): the engine's API is open to "
+            "anyone who can reach it",
+        ),
+    )
