@@ -21,6 +21,7 @@ from adapters.docker_parse import (
     engine_labels,
     image_digest,
 )
+from adapters.fanout import fan_out
 from adapters.retry import with_retry
 from collector.errors import SourceDeadlineError, SourceError
 from collector.limits import Deadline
@@ -112,12 +113,16 @@ class DockerAdapter:
         ]
         with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
             self._progress(0, len(items))
-            containers = list(pool.map(lambda item: self._counted(item, gaps, len(items)), items))
+            containers = fan_out(
+                pool, items, lambda item: self._counted(item, gaps, len(items)), self._concurrency
+            )()
             found = [c for c in containers if c is not None]
             undigested = {c.image_id for c in found if c.image_id and not c.image_digest}
-            digests = dict(pool.map(self._digest, sorted(undigested)))
+            digests = dict(fan_out(pool, sorted(undigested), self._digest, self._concurrency)())
         found = [
-            replace(c, image_digest=digests.get(c.image_id or "")) if not c.image_digest else c
+            replace(c, image_digest=digests[c.image_id])
+            if not c.image_digest and c.image_id and digests.get(c.image_id)
+            else c
             for c in found
         ]
         host = url_host(self._url)

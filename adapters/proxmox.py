@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from adapters import pve_parse as p
+from adapters.fanout import fan_out
 from adapters.pve_errors import retryable, translate
 from adapters.retry import with_retry
 from collector.errors import (
@@ -182,11 +183,13 @@ class ProxmoxAdapter:
             todo = [g for g in guests if g.node not in offline]
             self._guests_total = len(todo)
             self._progress(0, len(todo))
-            tasks = [pool.submit(self._guest_task, g) for g in todo]
-            backup_volumes = self._backup_volumes(pool, storages, offline, gaps)
+            # Backup listings start first: they are few, and a large PBS listing should not
+            # wait behind every guest. The guests then share the remaining workers.
+            listings = self._list_backups(pool, storages, offline)
+            completing = fan_out(pool, todo, self._guest_task, self._concurrency)
+            backup_volumes = self._backup_volumes(listings, storages, gaps)
             completed = {g.id: g for g in guests}
-            for task in tasks:
-                guest, guest_gaps = task.result()
+            for guest, guest_gaps in completing():
                 completed[guest.id] = guest
                 gaps.extend(guest_gaps)
         version = _version(fixed.maybe("version"))
@@ -203,7 +206,9 @@ class ProxmoxAdapter:
             version=version,
             nodes=tuple(nodes),
             guests=tuple(
-                replace(g, ha_state=g.ha_state or ha.get(g.vmid)) for g in completed.values()
+                # replace() costs more than the rest of a guest's bookkeeping: only where needed.
+                g if g.ha_state or g.vmid not in ha else replace(g, ha_state=ha[g.vmid])
+                for g in completed.values()
             ),
             pools=_pools(fixed.maybe("pools")),
             storages=storages,
@@ -259,37 +264,41 @@ class ProxmoxAdapter:
             return replace(guest, reported_ips=ips, reported_macs=macs), gaps
         return guest, gaps
 
-    def _backup_volumes(
-        self,
-        pool: ThreadPoolExecutor,
-        storages: tuple[Storage, ...],
-        offline: set[str],
-        gaps: list[Gap],
-    ) -> tuple[BackupVolume, ...] | None:
-        """List backup volumes once per backup storage: shared ones from a single node."""
+    def _list_backups(
+        self, pool: ThreadPoolExecutor, storages: tuple[Storage, ...], offline: set[str]
+    ) -> dict[str, tuple[Storage, Future[Any]]]:
+        """Start one backup listing per backup storage: shared ones from a single node."""
         targets: dict[str, Storage] = {}
         for storage in storages:
             if "backup" not in storage.content or storage.node in offline:
                 continue
             key = storage.name if storage.shared else f"{storage.node}/{storage.name}"
             targets.setdefault(key, storage)
-        if not targets:
-            return () if storages else None
-        futures = {
-            key: pool.submit(
-                self._try,
-                f"nodes/{s.node}/storage/{s.name}/content",
-                {"content": "backup"},
+        return {
+            key: (
+                s,
+                pool.submit(
+                    self._try, f"nodes/{s.node}/storage/{s.name}/content", {"content": "backup"}
+                ),
             )
             for key, s in sorted(targets.items())
         }
+
+    def _backup_volumes(
+        self,
+        listings: Mapping[str, tuple[Storage, Future[Any]]],
+        storages: tuple[Storage, ...],
+        gaps: list[Gap],
+    ) -> tuple[BackupVolume, ...] | None:
+        if not listings:
+            return () if storages else None
         volumes: dict[str, BackupVolume] = {}
-        for key, future in futures.items():
-            answer = future.result()
+        for key, (storage, listing) in listings.items():
+            answer = listing.result()
             if isinstance(answer, SourceError):
                 gaps.append(_gap(f"pve:{self.name}/storage/{key}", "backup content", answer))
                 continue
-            for volume in _volumes(answer, targets[key].name):
+            for volume in _volumes(answer, storage.name):
                 volumes.setdefault(volume.volid, volume)
         return tuple(volumes.values())
 
@@ -500,8 +509,12 @@ def _volumes(answer: Any, storage: str) -> list[BackupVolume]:
         if not isinstance(item, Mapping):
             continue
         volid = p.as_str(item.get("volid"))
-        named = p.backup_volid(volid)
         vmid = p.as_int(item.get("vmid"))
+        ctime, subtype = p.as_int(item.get("ctime")), p.as_str(item.get("subtype"))
+        # The name is only a fallback; parsing its timestamp costs more than the rest of the
+        # item, and a PBS datastore lists every snapshot of every guest.
+        complete = vmid is not None and ctime and subtype
+        named = None if complete else p.backup_volid(volid)
         vmid = vmid if vmid is not None else named.vmid if named else None
         if not volid or vmid is None:
             continue
@@ -514,8 +527,8 @@ def _volumes(answer: Any, storage: str) -> list[BackupVolume]:
                 volid=volid,
                 storage=storage,
                 vmid=vmid,
-                ctime=p.as_int(item.get("ctime")) or (named.ctime if named else None) or 0,
-                subtype=p.as_str(item.get("subtype")) or (named.kind if named else None),
+                ctime=ctime or (named.ctime if named else None) or 0,
+                subtype=subtype or (named.kind if named else None),
                 format=p.as_str(item.get("format")),
                 protected=bool(p.as_bool(item.get("protected"))),
                 verified=verified,

@@ -357,7 +357,7 @@ def record_command(
         from collector.wiring import anonymise_recording, recording_sources
 
         if salt is not None and not anonymise:
-            raise ConfigError("--salt only makes sense with --anonymise")
+            raise ConfigError("--salt (or COLLECT_RECORD_SALT) only makes sense with --anonymise")
         cfg = resolve_config(config, None)
         options = RecordOptions(
             out=out,

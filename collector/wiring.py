@@ -151,8 +151,8 @@ def recording_sources(config: Config, root: Path, warn: Any = None) -> list[Sour
     tee = _Tee(root, Redactor(redact_keys(config)))
     limits = run_limits(config)
     deadline = Deadline(limits.deadline_seconds)
-    sources = [_live_proxmox(p, warn, limits, deadline, tee) for p in config.proxmox]
-    sources += [_live_docker(d, limits, deadline, tee) for d in config.docker]
+    sources = [_live_proxmox(p, warn, limits, deadline, tee=tee) for p in config.proxmox]
+    sources += [_live_docker(d, limits, deadline, tee=tee) for d in config.docker]
     return sources
 
 

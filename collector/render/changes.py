@@ -75,18 +75,25 @@ def object_changes_table(changes: Changes) -> Table:
 
 
 def finding_changes_table(changes: Changes) -> Table:
+    """New, resolved and newly waived findings, one per row (persisting ones are grouped)."""
     rows = [
-        [
-            f.status.value,
-            f.severity,
-            f.rule,
-            f.subject,
-            f.message,
-            _day(f.first_seen) if f.status is FindingStatus.PERSISTING else "",
-        ]
+        [f.status.value, f.severity, f.rule, f.subject, f.message]
         for f in changes.findings
+        if f.status is not FindingStatus.PERSISTING
     ]
-    return ["status", "severity", "rule", "subject", "message", "since"], rows
+    return ["status", "severity", "rule", "subject", "message"], rows
+
+
+def persisting_table(changes: Changes) -> Table:
+    """Findings still open, per rule: how many, and since when the oldest has been reported."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for f in changes.findings_of(FindingStatus.PERSISTING):
+        groups.setdefault((f.rule, f.severity), []).append(f.first_seen or "")
+    rows = [
+        [rule, severity, str(len(seen)), _day(min(seen))]
+        for (rule, severity), seen in groups.items()
+    ]
+    return ["rule", "severity", "still open", "oldest since"], rows
 
 
 def changes_document(changes: Changes | None) -> dict[str, Any] | None:

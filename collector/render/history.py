@@ -15,6 +15,7 @@ from collector.render.changes import (
     changes_line,
     finding_changes_table,
     object_changes_table,
+    persisting_table,
     unknown_note,
 )
 from collector.render.sections import Table
@@ -74,5 +75,6 @@ def render_diff(changes: Changes, newer: str, fmt: ListFormat) -> str:
             "\n".join(lines) + "\n",
             _section("Inventory changes", object_changes_table(changes)),
             _section("Finding changes", finding_changes_table(changes)),
+            _section("Still open", persisting_table(changes)),
         ]
     )

@@ -8,6 +8,7 @@ from collector.render.changes import (
     NO_BASE,
     finding_changes_table,
     object_changes_table,
+    persisting_table,
     since_text,
     unknown_note,
 )
@@ -47,6 +48,7 @@ def _changes(report: Report) -> str:
         parts.append("_Nothing changed._\n")
     parts += ["### Inventory changes\n", _table(object_changes_table(changes))]
     parts += ["### Finding changes\n", _table(finding_changes_table(changes))]
+    parts += ["### Still open\n", _table(persisting_table(changes))]
     return "\n".join(parts)
 
 

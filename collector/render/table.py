@@ -9,6 +9,7 @@ from collector.render.changes import (
     changes_line,
     finding_changes_table,
     object_changes_table,
+    persisting_table,
     unknown_note,
 )
 from collector.render.sections import (
@@ -55,6 +56,7 @@ def _changes(report: Report) -> str:
             head + "\n".join(lines) + "\n",
             _section("Inventory changes", object_changes_table(changes)),
             _section("Finding changes", finding_changes_table(changes)),
+            _section("Still open", persisting_table(changes)),
         ]
     )
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from collector import __version__
 from collector.inventory import Inventory
-from collector.model import Engine, Guest, Severity
+from collector.model import Engine, Form, Guest, Severity
 from collector.report import PLACEMENT_RULE_IDS, Report
 
 
@@ -94,10 +94,15 @@ def layers_diagram(report: Report) -> str:
             n = key(node.id, "n")
             guests = guests_by_node.get(node.name, [])
             running = sum(1 for g in guests if g.running)
-            forms = Counter(g.form.value for g in guests if not g.template)
-            counts = ", ".join(f"{v} {k}" for k, v in sorted(forms.items())) or "no guests"
+            forms = Counter(g.form for g in guests if not g.template)
+            counts = ", ".join(
+                f"{forms[form]} {label}"
+                for form, label in ((Form.VM, "VM"), (Form.LXC, "LXC"))
+                if forms[form]
+            )
             state = "" if node.online is not False else " (offline)"
-            lines.append(f"  {n}{_label(f'node {node.name}{state}', counts, f'{running} running')}")
+            summary = (counts, f"{running} running") if counts else ("no guests",)
+            lines.append(f"  {n}{_label(f'node {node.name}{state}', *summary)}")
             lines.append(f"  {c} --> {n}")
             for guest in sorted(guests, key=lambda g: g.vmid):
                 if hosted.get(guest.id):
