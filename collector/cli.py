@@ -179,11 +179,19 @@ HistoryDbOption = Annotated[
         "--history-db",
         envvar="COLLECT_HISTORY_DB",
         metavar="FILE",
-        help="History database (default: [history] path, else "
+        help="History database (default: history.path from the config, else "
         "$XDG_STATE_HOME/homelab-collector/history.sqlite3).",
         show_default=False,
     ),
 ]
+
+
+def _history_wanted(cfg: Config, replay: Path | None, history_db: Path | None) -> bool:
+    """A replay (the demo lab, a bug report) never lands in the user's real history by accident:
+    it uses a history only when one is named (--history-db, or history.path in its config)."""
+    table = cfg.extra.get("history")
+    named = history_db is not None or (isinstance(table, dict) and "path" in table)
+    return replay is None or named
 
 
 def _progress(quiet: bool) -> Progress:
@@ -201,7 +209,7 @@ def report(
         typer.Option(
             "--format",
             "-f",
-            help="Output format [default: from the --output extension (.md, .json), else table].",
+            help="Output format (default: from the --output extension, .md or .json; else table).",
             case_sensitive=False,
             show_default=False,
         ),
@@ -224,7 +232,9 @@ def report(
     no_history: Annotated[
         bool,
         typer.Option(
-            "--no-history", help="Neither read nor store the run history (no Changes section)."
+            "--no-history",
+            help="Neither read nor store the run history (no Changes section). A --replay run "
+            "uses a history only when --history-db or the config's history.path names one.",
         ),
     ] = False,
     history_db: HistoryDbOption = None,
@@ -235,7 +245,7 @@ def report(
             min=0,
             metavar="SECONDS",
             help="Wait at most this long for another run to finish, then exit 4 "
-            "(default: [history] lock_timeout, 60).",
+            "(default: history.lock_timeout from the config, else 60).",
             show_default=False,
         ),
     ] = None,
@@ -249,7 +259,7 @@ def report(
         ),
     ] = False,
     no_notify: Annotated[
-        bool, typer.Option("--no-notify", help="Do not send the [[notify]] notifications.")
+        bool, typer.Option("--no-notify", help="Do not send the notifications (config: notify).")
     ] = False,
 ) -> None:
     """Collect from every source, check the rules, compare with the last run, print the report."""
@@ -266,7 +276,7 @@ def report(
         options = JobOptions(
             fmt=fmt if fmt is not None else format_for(output),
             output=output,
-            history=not no_history,
+            history=not no_history and _history_wanted(cfg, replay, history_db),
             history_db=history_db,
             lock_timeout=lock_timeout,
             notify=not no_notify,

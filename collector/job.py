@@ -8,7 +8,8 @@ The order is what makes the unattended job safe:
 3. Collect and judge; compare with the previous complete run; render.
 4. Write the report file atomically, *then* store the run in one transaction. A run killed
    between the two leaves the previous history intact and the next run compares correctly; the
-   other order could store a run whose report was never written.
+   other order could store a run whose report was never written. Once collected, the report is
+   always written: a history that fails to read or store is reported (exit 2), never fatal.
 5. Release the lock, then notify: a slow or dead notification target delays no other run and
    never costs the report, the history or the exit code.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 from collector.collect import Source, run_report
 from collector.config import Config
 from collector.errors import ConfigError
-from collector.history.diff import Changes, FindingChange, FindingStatus, diff
+from collector.history.diff import FindingChange, FindingStatus, diff
 from collector.history.errors import HistoryError
 from collector.history.lock import run_lock
 from collector.history.settings import HistorySettings, history_settings, lock_path_for
@@ -109,6 +110,7 @@ def run_job(
         with run_lock(lock_path_for(settings.path), timeout):
             outcome = _with_history(config, sources, options, settings, progress)
     else:
+        progress("collecting")
         report = run_report(config, sources, now=options.now)
         text = render(report, options.fmt)
         path = _deliver_file(report, text, options)
@@ -149,11 +151,17 @@ def _with_history(
             if options.output is not None
             else None
         )
-        current = with_first_seen(store, snapshot_from_report(report))
-        dated_file = options.output is not None and dated(options.output)
-        base = store.comparison_base(replacing=path if dated_file else None)
-        changes: Changes | None = diff(base, current)
-        report = replace(report, changes=changes)
+        # From here on the report is never lost: a history that fails is reported, not fatal.
+        try:
+            current = with_first_seen(store, snapshot_from_report(report))
+            dated_file = options.output is not None and dated(options.output)
+            base = store.comparison_base(replacing=path if dated_file else None)
+        except HistoryError as exc:
+            text = render(report, options.fmt)
+            if path is not None:
+                _write(path, text)
+            return JobOutcome(report, text, path, history_error=str(exc))
+        report = replace(report, changes=diff(base, current))
         text = render(report, options.fmt)
         if path is not None:
             progress(f"writing {path}")

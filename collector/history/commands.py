@@ -21,4 +21,4 @@ def diff_text(db: Path, older: str, newer: str, fmt: ListFormat) -> str:
         a, b = store.resolve(older), store.resolve(newer)
         changes = diff(store.load(a), store.load(b))
         assert changes is not None  # diff returns None only when there is no base
-        return render_diff(changes, f"#{b}", fmt)
+        return render_diff(changes, b, fmt)

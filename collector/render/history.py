@@ -62,12 +62,12 @@ def _section(title: str, table: Table) -> str:
     return f"{title}\n{'=' * len(title)}\n{body}\n"
 
 
-def render_diff(changes: Changes, newer: str, fmt: ListFormat) -> str:
+def render_diff(changes: Changes, newer: int, fmt: ListFormat) -> str:
     """``changes`` of run ``newer`` against ``changes.base_run``."""
     if fmt is ListFormat.JSON:
         doc = {"run": newer, **(changes_document(changes) or {})}
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
-    lines = [f"run {newer}: {changes_line(changes)}"]
+    lines = [f"run #{newer}: {changes_line(changes)}"]
     if note := unknown_note(changes):
         lines.append(note)
     return "\n".join(

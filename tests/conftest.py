@@ -1,0 +1,21 @@
+"""Suite-wide isolation: no test may read or write the real user's state or config.
+
+``collect report`` stores every run in a history database under ``$XDG_STATE_HOME`` by default;
+pointing that (and ``$XDG_CONFIG_HOME``) at a per-test folder keeps the developer's own history
+untouched and the tests independent of each other.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.delenv("COLLECT_HISTORY_DB", raising=False)
+    monkeypatch.delenv("COLLECT_CONFIG", raising=False)
