@@ -32,6 +32,7 @@ from collector.job import JobOptions, JobOutcome, run_job
 from collector.model import Diagnosis, Severity
 from collector.output import format_for
 from collector.progress import Progress, progress_for
+from collector.recording.meta import recorded_at
 from collector.render import Format
 from collector.render.changes import changes_line
 from collector.render.history import ListFormat
@@ -276,6 +277,8 @@ def report(
         options = JobOptions(
             fmt=fmt if fmt is not None else format_for(output),
             output=output,
+            # A replay is judged as of its recording, so backup ages and waivers do not drift.
+            now=recorded_at(replay) if replay is not None else None,
             history=not no_history and _history_wanted(cfg, replay, history_db),
             history_db=history_db,
             lock_timeout=lock_timeout,

@@ -184,3 +184,21 @@ def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
     code, _, err = _invoke("--verbose", "report", "-c", str(path))
     assert code == 2
     assert "Traceback" in err
+
+
+def test_replay_is_judged_as_of_its_recording(tmp_path: Path) -> None:
+    """recording.json pins the clock: the demo lab's backups do not turn stale with the calendar."""
+    code, out, _ = _invoke(
+        "report", "--replay", str(ROOT / "fixtures" / "demo-lab"), "-f", "json", "--no-history"
+    )
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["generated_at"] == "2026-11-26T09:30:00Z"
+    lab = tmp_path / "lab"
+    import shutil
+
+    shutil.copytree(SCENARIOS / "compliant-lab", lab)
+    (lab / "recording.json").write_text('{"recorded_at": "last tuesday"}')
+    code, _, err = _invoke("report", "--replay", str(lab))
+    assert code == 2
+    assert "recording.json" in err and "recorded_at" in err

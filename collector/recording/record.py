@@ -20,6 +20,7 @@ from typing import Protocol
 from collector.collect import Source, run_report
 from collector.config import Config
 from collector.recording.config_out import recorded_config
+from collector.recording.meta import META_FILE, meta_text
 from collector.recording.pseudonym import Pseudonymiser
 from collector.recording.store import check_out_dir, publish, staging_dir, write_text_atomically
 from collector.report import Report
@@ -66,6 +67,8 @@ def record_lab(
             final = staging / "anonymised"
             options.anonymiser(raw, final, pseudo)
             shutil.rmtree(raw)  # the originals must not outlive the run, even on a crash later
+        moment = datetime.fromisoformat(report.generated_at.replace("Z", "+00:00"))
+        write_text_atomically(final / META_FILE, meta_text(moment))
         write_text_atomically(final / "config.toml", recorded_config(config, pseudo))
         publish(final, options.out)
     finally:
