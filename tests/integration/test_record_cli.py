@@ -85,7 +85,11 @@ def test_live_report_over_https_equals_the_replayed_demo_lab(tmp_path: Path) -> 
     with PveServer(DEMO / "pve" / "homelab") as server:
         config = write_config(tmp_path / "live.toml", server)
         live_code, live = report_json("--config", str(config), secret=DEFAULT_TOKEN_SECRET)
-    replay_code, replayed = report_json("--replay", str(DEMO), "--config", str(config))
+    # Without recording.json the replay judges ages by the same (real) clock as the live run.
+    unpinned = tmp_path / "demo"
+    shutil.copytree(DEMO, unpinned)
+    (unpinned / "recording.json").unlink()
+    replay_code, replayed = report_json("--replay", str(unpinned), "--config", str(config))
     assert live_code == replay_code
     assert live == replayed
     assert live["summary"]["counts_by_layer"]["guest"] > 25
@@ -125,6 +129,7 @@ def test_record_then_replay_reproduces_the_live_report_and_writes_no_secret(
         == "HLC_TEST_SECRET"
     )
     assert "record" not in recorded
+    assert json.loads((out / "recording.json").read_text())["recorded_at"].endswith("Z")
 
 
 def _small_lab(root: Path) -> Path:
@@ -212,7 +217,12 @@ def test_record_refuses_to_overwrite_and_force_replaces(planted: PveServer, tmp_
         "record", "-c", str(config), "-o", str(out), "--force", secret=DEFAULT_TOKEN_SECRET
     )
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["config.toml", "keep.txt", "pve"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.toml",
+        "keep.txt",
+        "pve",
+        "recording.json",
+    ]
 
 
 def test_record_config_errors_exit_2_and_leave_nothing_behind(
