@@ -18,7 +18,8 @@ Per Docker engine (``adapters/docker.py``)::
 
     3 + C + I                           /version, /info, /containers/json?all=1, one inspect per
                                         container, one image inspect per distinct image whose
-                                        digest the container inspect did not carry
+                                        reference in the listing pins no digest (asked for
+                                        alongside the inspects, not after them)
 
 The functions compute that budget from what a collection returned, so a test (and the
 benchmark) can compare it with what the server actually saw. Retries (``adapters/retry.py``)

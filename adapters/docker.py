@@ -1,15 +1,17 @@
 """Docker adapter: reads one engine through a low-level ``docker.APIClient`` (or a replay of one).
 
 Request budget per engine: ``/info`` + ``/version`` + one ``/containers/json?all=1`` + one inspect
-per container + one image inspect per distinct image (for the repo digest). Inspects run
-concurrently, bounded by the engine's ``concurrency``.
+per container + one image inspect per distinct image the listing names without a digest (for
+the repo digest; see ``adapters/budget.py``). Inspects and image inspects run concurrently,
+bounded by the engine's ``concurrency``, each worker looping over the shared list
+(``adapters/fanout.py``).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -112,13 +114,22 @@ class DockerAdapter:
             i for i in (listing if isinstance(listing, list) else []) if isinstance(i, Mapping)
         ]
         with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
+            # Digest lookups start first, for the images the listing names without a digest:
+            # they are few, and waiting for every inspect before asking would add a round trip.
+            # Each container is then built with its digest (no second copy of every container).
+            lookups = {i: pool.submit(self._digest, i) for i in sorted(_undigested(items))}
             self._progress(0, len(items))
             containers = fan_out(
-                pool, items, lambda item: self._counted(item, gaps, len(items)), self._concurrency
+                pool,
+                items,
+                lambda item: self._counted(item, gaps, len(items), lookups),
+                self._concurrency,
             )()
             found = [c for c in containers if c is not None]
-            undigested = {c.image_id for c in found if c.image_id and not c.image_digest}
-            digests = dict(fan_out(pool, sorted(undigested), self._digest, self._concurrency)())
+            # An image the listing did not name (a container re-created in between).
+            late = {c.image_id for c in found if c.image_id and c.image_id not in lookups}
+            digests = dict(f.result() for f in lookups.values())
+            digests |= dict(fan_out(pool, sorted(late), self._digest, self._concurrency)())
         found = [
             replace(c, image_digest=digests[c.image_id])
             if not c.image_digest and c.image_id and digests.get(c.image_id)
@@ -145,16 +156,27 @@ class DockerAdapter:
             labels=engine_labels(info.get("Labels")),
         )
 
-    def _counted(self, item: Mapping[str, Any], gaps: list[Gap], total: int) -> Container | None:
+    def _counted(
+        self,
+        item: Mapping[str, Any],
+        gaps: list[Gap],
+        total: int,
+        lookups: Mapping[str, Future[tuple[str, str | None]]],
+    ) -> Container | None:
         try:
-            return self._inspect(item, gaps)
+            return self._inspect(item, gaps, lookups)
         finally:
             with self._lock:
                 self._inspected += 1
                 done = self._inspected
             self._progress(done, total)
 
-    def _inspect(self, item: Mapping[str, Any], gaps: list[Gap]) -> Container | None:
+    def _inspect(
+        self,
+        item: Mapping[str, Any],
+        gaps: list[Gap],
+        lookups: Mapping[str, Future[tuple[str, str | None]]],
+    ) -> Container | None:
         container_id = item.get("Id")
         if not isinstance(container_id, str):
             return None
@@ -174,7 +196,9 @@ class DockerAdapter:
             return partial
         if not isinstance(data, Mapping):
             return container_from_list(self.name, item)
-        return container_from_inspect(self.name, data)
+        lookup = lookups.get(_s(data.get("Image")) or "")
+        digest = lookup.result()[1] if lookup is not None else None
+        return container_from_inspect(self.name, data, digest=digest)
 
     def _digest(self, image_id: str) -> tuple[str, str | None]:
         try:
@@ -187,3 +211,12 @@ class DockerAdapter:
 
 def _s(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _undigested(items: list[Mapping[str, Any]]) -> set[str]:
+    """Image ids in the listing whose reference does not pin a digest."""
+    return {
+        image_id
+        for item in items
+        if (image_id := _s(item.get("ImageID"))) and not image_digest(_s(item.get("Image")))
+    }

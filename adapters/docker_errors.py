@@ -51,7 +51,9 @@ def translate(exc: BaseException, source: str, what: str) -> SourceError:
             f"{source}: TLS error ({tls_reason(cause)}); check tls_ca, tls_cert and tls_key"
         )
     if isinstance(cause, requests.exceptions.Timeout | TimeoutError) or "timed out" in text:
-        return SourceConnectionError(f"{source}: GET {what} timed out; raise timeout or check it")
+        return SourceConnectionError(
+            f"{source}: GET {what} timed out; check that dockerd answers, or raise timeout"
+        )
     if _ssh_error(cause) or _ssh_error(exc):
         return SourceConnectionError(
             f"{source}: ssh failed ({type(cause).__name__}: {text.splitlines()[0] if text else ''}"

@@ -86,23 +86,33 @@ def engine_labels(value: Any) -> dict[str, str]:
     return labels
 
 
+def _port(value: Any) -> int | None:
+    """A port number from an int or an ASCII-digit string ("²".isdigit() is True; int() fails)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535:
+        return value
+    return None
+
+
 def _ports_from_inspect(value: Any) -> tuple[Port, ...]:
     ports: dict[tuple[int, str, str | None, int | None], None] = {}
     for key, bindings in _map(value).items():
-        number, _, protocol = str(key).partition("/")
-        if not number.isdigit():
+        text, _, protocol = str(key).partition("/")
+        number = _port(text)
+        if number is None:
             continue
         if not isinstance(bindings, list) or not bindings:
-            ports[(int(number), protocol or "tcp", None, None)] = None
+            ports[(number, protocol or "tcp", None, None)] = None
             continue
         for binding in bindings:
             host_port = str(_map(binding).get("HostPort") or "")
             ports[
                 (
-                    int(number),
+                    number,
                     protocol or "tcp",
                     _str(_map(binding).get("HostIp")),
-                    int(host_port) if host_port.isdigit() else None,
+                    _port(host_port),
                 )
             ] = None
     return tuple(Port(*key) for key in sorted(ports, key=str))
@@ -112,16 +122,15 @@ def _ports_from_list(value: Any) -> tuple[Port, ...]:
     ports: dict[tuple[int, str, str | None, int | None], None] = {}
     for item in value if isinstance(value, list) else ():
         item = _map(item)
-        private = item.get("PrivatePort")
-        if not isinstance(private, int):
+        private = _port(item.get("PrivatePort"))
+        if private is None:
             continue
-        public = item.get("PublicPort")
         ports[
             (
                 private,
                 _str(item.get("Type")) or "tcp",
                 _str(item.get("IP")),
-                public if isinstance(public, int) else None,
+                _port(item.get("PublicPort")),
             )
         ] = None
     return tuple(Port(*key) for key in sorted(ports, key=str))
@@ -134,7 +143,11 @@ def _networks(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return names, ips
 
 
-def container_from_inspect(engine: str, data: Mapping[str, Any]) -> Container:
+def container_from_inspect(
+    engine: str, data: Mapping[str, Any], *, digest: str | None = None
+) -> Container:
+    """``digest``: the repo digest of the image (from an image inspect), used when the image
+    reference itself does not pin one."""
     state = _map(data.get("State"))
     config = _map(data.get("Config"))
     host = _map(data.get("HostConfig"))
@@ -151,11 +164,11 @@ def container_from_inspect(engine: str, data: Mapping[str, Any]) -> Container:
         name=name,
         image=image,
         image_id=_str(data.get("Image")),
-        image_digest=image_digest(image),
+        image_digest=image_digest(image) or digest,
         state=_state(state.get("Status")),
         health=_health(_map(state.get("Health")).get("Status")),
         restart_policy=_str(restart.get("Name")) or "no",
-        restart_count=count if isinstance(count, int) else 0,
+        restart_count=count if isinstance(count, int) and not isinstance(count, bool) else 0,
         log_driver=_str(log.get("Type")) or "unknown",
         log_options={str(k): str(v) for k, v in _map(log.get("Config")).items()},
         labels=_labels(config.get("Labels")),

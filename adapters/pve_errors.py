@@ -47,6 +47,13 @@ def translate(exc: BaseException, source: str, path: str) -> SourceError:
             return SourceAuthError(f"{where}: 401 {reason}; check user, token_name and the secret")
         if status == 403:
             return SourceAuthError(f"{where}: 403 {reason}; grant the privilege it names")
+        if status == 595 and path.startswith("nodes/"):
+            node = path.split("/", 2)[1]
+            return SourceResponseError(
+                f"{where}: 595 {reason}; node {node} is unreachable from the node we asked "
+                "(offline, or the cluster network is down)",
+                status=status,
+            )
         return SourceResponseError(f"{where}: {status} {reason}", status=status)
     if isinstance(exc, AuthenticationError):
         return SourceAuthError(f"{source}: ticket login refused; check user and password")
@@ -56,6 +63,10 @@ def translate(exc: BaseException, source: str, path: str) -> SourceError:
             "the PVE certificate, or verify_ssl = false for a lab you trust"
         )
     if isinstance(exc, requests.exceptions.Timeout):
+        if "/agent/" in path:
+            return SourceConnectionError(
+                f"{where}: timed out; check qemu-guest-agent in the VM or raise agent_timeout"
+            )
         return SourceConnectionError(f"{where}: timed out; raise timeout or check the host")
     if isinstance(exc, requests.exceptions.ConnectionError):
         return SourceConnectionError(

@@ -7,9 +7,25 @@ Messages are one line, name the file/key/source, and say what to do next. They n
 
 from __future__ import annotations
 
+import re
+
+# C0 controls, DEL and the Unicode line separators: anything that could break a message's line.
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
 
 class CollectorError(Exception):
-    """Root of every error this project raises on purpose."""
+    """Root of every error this project raises on purpose.
+
+    The message is kept to one line whatever went into it (a TOML key may hold a newline):
+    control characters are shown escaped, as Python writes them (``\\n``).
+    """
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(_CONTROL.sub(_escape, str(message)))
 
 
 class ConfigError(CollectorError):

@@ -32,7 +32,7 @@ def recorded_at(recording: Path) -> datetime | None:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except (OSError, ValueError, KeyError, TypeError):
         raise ConfigError(
-            f"{path}: not a valid recording.json (needs \"recorded_at\": an ISO 8601 time); "
+            f'{path}: not a valid recording.json (needs "recorded_at": an ISO 8601 time); '
             "fix or delete it"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

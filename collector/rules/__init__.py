@@ -110,7 +110,7 @@ def rule_settings(raw: Mapping[str, Any], file: str = "config") -> dict[str, Rul
                     raise ConfigError(f"{where}.enabled must be true or false")
                 enabled = value
             elif key == "severity":
-                if value not in {s.value for s in Severity}:
+                if not isinstance(value, str) or value not in {s.value for s in Severity}:
                     raise ConfigError(f"{where}.severity must be info, warning or error")
                 severity = Severity(value)
             elif key in rule.defaults:

@@ -1,0 +1,114 @@
+"""``collect doctor``: reachability, TLS, login, version and missing privileges, per source."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.pve_probe import judge, needed_privileges
+from collector.model import CheckState
+from tests.faults.lab import AUDITOR_PERMISSIONS, build_lab, docker_toml, invoke, pve_toml
+from tests.support.certs import ServerCerts
+from tests.support.docker_server import DockerServer
+from tests.support.pve_server import PveServer
+
+FULL_9 = {**AUDITOR_PERMISSIONS, "/vms": {"VM.Audit": 1, "VM.GuestAgent.Audit": 1}}
+
+
+def _doctor(
+    tmp_path: Path,
+    certs: ServerCerts,
+    engine: DockerServer,
+    permissions: Any,
+    *,
+    version: str = "9.1.3",
+    secret: str | None = None,
+) -> tuple[int, str, str]:
+    lab = build_lab(tmp_path / "lab", permissions=permissions)
+    (lab / "pve/lab/version.json").write_text(json.dumps({"version": version, "release": "x"}))
+    with PveServer(lab / "pve" / "lab", certs=certs) as pve:
+        text = pve_toml(pve.port, pve.ca_path) + docker_toml(engine.url)
+        kwargs = {"secret": secret} if secret else {}
+        result = invoke(tmp_path, text, "doctor", **kwargs)
+        assert {r.method for r in pve.request_log} <= {"GET"}
+    return result
+
+
+def test_everything_granted_is_ready(
+    tmp_path: Path, certs: ServerCerts, engine: DockerServer
+) -> None:
+    code, out, err = _doctor(tmp_path, certs, engine, FULL_9)
+    assert code == 0, out + err
+    assert "proxmox 'lab': ready" in out and "docker 'apps': ready" in out
+    assert "PVE 9.1.3" in out and "certificate verified against ca_bundle" in out
+    assert "VM.GuestAgent.Audit on /vms" in out and "FAIL" not in out
+    assert "2/2 sources ready" in out
+
+
+def test_pveauditor_on_pve9_misses_the_agent_privilege(
+    tmp_path: Path, certs: ServerCerts, engine: DockerServer
+) -> None:
+    code, out, _ = _doctor(tmp_path, certs, engine, AUDITOR_PERMISSIONS)
+    assert code == 3
+    (line,) = [x for x in out.splitlines() if "VM.GuestAgent.Audit on /vms" in x]
+    assert "FAIL" in line and "missing" in line
+    assert "proxmox 'lab': NOT READY" in out and "docker 'apps': ready" in out
+
+
+@pytest.mark.parametrize(("extra", "code"), [({"VM.Monitor": 1}, 0), ({}, 3)])
+def test_pve8_needs_vm_monitor_for_the_agent(
+    tmp_path: Path, certs: ServerCerts, engine: DockerServer, extra: dict[str, int], code: int
+) -> None:
+    permissions = {**AUDITOR_PERMISSIONS, "/vms": {"VM.Audit": 1, **extra}}
+    got, out, _ = _doctor(tmp_path, certs, engine, permissions, version="8.4.1")
+    assert got == code, out
+    assert "VM.Monitor on /vms" in out and "GuestAgent" not in out
+
+
+def test_bad_token_is_an_auth_failure(
+    tmp_path: Path, certs: ServerCerts, engine: DockerServer
+) -> None:
+    code, out, _ = _doctor(tmp_path, certs, engine, FULL_9, secret="not-the-secret")
+    assert code == 3
+    (line,) = [x for x in out.splitlines() if " auth " in x]
+    assert "FAIL" in line and "401" in line
+
+
+def test_unreachable_sources(tmp_path: Path, free_port: int) -> None:
+    text = pve_toml(free_port, None) + docker_toml(f"unix://{tmp_path}/none.sock")
+    code, out, _ = invoke(tmp_path, text, "doctor")
+    assert code == 3
+    assert "connection refused" in out and "cannot connect to the engine" in out
+    assert "0/2 sources ready" in out
+
+
+def test_socket_proxy_refusing_an_endpoint(
+    tmp_path: Path, lab: Path, free_port: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = build_lab(tmp_path_factory.mktemp("proxied")) / "docker" / "apps"
+    (root / "info.json").unlink()
+    (root / "info.error.json").write_text(json.dumps({"status": 403, "message": "Forbidden"}))
+    with DockerServer(root) as engine:
+        code, out, _ = invoke(tmp_path, docker_toml(engine.url), "doctor")
+    assert code == 3
+    (line,) = [x for x in out.splitlines() if "GET /info" in x]
+    assert "FAIL" in line and "socket proxy" in line
+    assert "GET /containers/json" in out
+
+
+def test_config_problems_exit_2(tmp_path: Path) -> None:
+    code, _, err = invoke(tmp_path, docker_toml("tcp://127.0.0.1:2375"), "doctor")
+    assert code == 2 and "allow_plain_tcp" in err
+    code, _, err = invoke(tmp_path, pve_toml(8006, None), "doctor", secret="")
+    assert code == 2 and "FAULT_PVE_SECRET" in err
+
+
+def test_privilege_granted_only_below_the_path_is_partial() -> None:
+    (vm_audit,) = [n for n in needed_privileges("9.0.1") if n.privilege == "VM.Audit"]
+    check = judge({"/": {}, "/vms/100": {"VM.Audit": 1}}, vm_audit)
+    assert check.state is CheckState.WARN and "/vms/100" in check.detail
+    assert judge({"/": {"VM.Audit": 1}}, vm_audit).state is CheckState.OK  # inherited
+    assert judge({"/": {"Sys.Audit": 1}}, vm_audit).state is CheckState.FAIL

@@ -1,0 +1,50 @@
+"""In-memory clients: answer the adapters from dicts of recorded answers, with no I/O at all.
+
+``MemoryPveApi`` and ``MemoryDockerClient`` take the ``{recording key: answer}`` dicts that
+``RecordingBuilder._pve_files`` / ``_docker_files`` produce (the same keys as the files of a
+recording), so the CPU-only benchmark and the algorithmic-shape tests can run the real adapters
+on labs of any size without writing them to disk or serving them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxmoxer.core import ResourceException
+
+from tests.support.pve_server import recording_key
+
+
+class MemoryPveApi:
+    """``get(path, **params)`` like ``ReplayPveApi``, from a dict instead of files."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self._answers = answers
+
+    def get(self, path: str, **params: Any) -> Any:
+        key = recording_key(path.strip("/"), [(k, str(v)) for k, v in params.items()])
+        if key not in self._answers:
+            raise ResourceException(501, "Not Implemented", f"Method 'GET /{path}' not implemented")
+        return self._answers[key]
+
+
+class MemoryDockerClient:
+    """The five docker ``APIClient`` calls the Docker adapter makes, from a dict."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self._answers = answers
+
+    def info(self) -> Any:
+        return self._answers["info"]
+
+    def version(self) -> Any:
+        return self._answers["version"]
+
+    def containers(self, all: bool = False) -> Any:
+        return self._answers["containers"]
+
+    def inspect_container(self, container: str) -> Any:
+        return self._answers[f"containers/{container}"]
+
+    def inspect_image(self, image: str) -> Any:
+        return self._answers[f"images/{image.replace(':', '-')}"]
