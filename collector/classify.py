@@ -63,7 +63,7 @@ def _rule_matches(
 def _from_rules(rules: Iterable[ClassifyRule], **subject: object) -> RoleDecision | None:
     for index, rule in enumerate(rules):
         if _rule_matches(rule, **subject):  # type: ignore[arg-type]
-            return RoleDecision(rule.role, f"config [[rules.classify]][{index}]: {rule.describe()}")
+            return RoleDecision(rule.role, f"[[rules.classify]][{index}] {rule.describe()}")
     return None
 
 

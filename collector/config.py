@@ -75,7 +75,7 @@ class ClassifyRule:
             for key in ("name", "image", "tag", "pool", "form", "engine")
             if (value := getattr(self, key)) is not None
         ]
-        return "rules.classify " + ",".join(parts)
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
