@@ -10,9 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from collector import __version__
 from collector.errors import ConfigError
@@ -21,6 +19,9 @@ from collector.notify.settings import NotifyKind, NotifyTarget, NotifyWhen
 from collector.output import fill_template
 from collector.render import Format
 from collector.report import Report
+
+if TYPE_CHECKING:
+    import httpx
 
 RETRY_DELAY_SECONDS = 1.0
 ATTEMPTS = 2
@@ -77,6 +78,8 @@ def _request(target: NotifyTarget, note: Notification) -> _Request:
 
 def _attempt(client: httpx.Client, request: _Request) -> tuple[bool, bool, str]:
     """(sent, worth retrying, detail)."""
+    import httpx
+
     try:
         response = client.post(
             request.url, headers=request.headers, json=request.json, content=request.content
@@ -97,6 +100,8 @@ def deliver(target: NotifyTarget, note: Notification, retry_delay: float | None 
         request = _request(target, note)
     except ConfigError as exc:
         return Delivery(target.label, False, str(exc))
+    import httpx  # imported here: most runs notify nobody, and httpx costs ~60 ms to import
+
     detail = ""
     with httpx.Client(timeout=target.timeout, follow_redirects=False) as client:
         for attempt in range(1, ATTEMPTS + 1):
