@@ -93,7 +93,7 @@ class ProxmoxAdapter:
         api: PveApi,
         *,
         agent_api: PveApi | None = None,
-        concurrency: int = 16,
+        concurrency: int = 32,
         progress: Callable[[int, int], None] | None = None,
         retries: int = 0,
         deadline: Deadline | None = None,

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from docker import errors as docker_errors
 from proxmoxer.core import ResourceException
 
-from adapters.docker import DockerApi
 from adapters.proxmox import PveApi
 from adapters.replay import recording_file
 from collector.recording.redact import redact_text
 from collector.recording.store import write_json
+
+if TYPE_CHECKING:
+    from adapters.docker import DockerApi
 
 Redact = Callable[[Any], Any]
 
@@ -66,6 +67,9 @@ class RecordingDockerClient:
     """The five read calls of ``DockerApi``, answered by ``client`` and recorded under ``root``."""
 
     def __init__(self, client: DockerApi, root: Path, redact: Redact) -> None:
+        from docker import errors  # lazily: only labs with Docker engines pay for the SDK
+
+        self._api_error = errors.APIError
         self._client = client
         self.root = root
         self._redact = redact
@@ -74,7 +78,7 @@ class RecordingDockerClient:
         base = self.root / name
         try:
             answer = call()
-        except docker_errors.APIError as exc:
+        except self._api_error as exc:
             if exc.status_code is not None:
                 _write_error(base, int(exc.status_code), str(exc.explanation or exc))
             raise

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from docker import errors as docker_errors
 from proxmoxer.core import ResourceException
 
 
@@ -79,6 +78,8 @@ class ReplayDockerClient:
         response = requests.Response()
         response.status_code = status
         response.reason = _phrase(status)
+        from docker import errors as docker_errors  # lazily: the SDK costs ~0.2 s to import
+
         error = docker_errors.NotFound if status == 404 else docker_errors.APIError
         raise error(message, response=response, explanation=message)
 

@@ -79,7 +79,7 @@ def _answers() -> Answers:
 
 
 def _sources(answers: Answers, *, concurrency: int | None) -> list[Source]:
-    """The real adapters on in-memory clients; ``None``: the config defaults (16 / 8)."""
+    """The real adapters on in-memory clients; ``None``: the config defaults."""
     pve = ProxmoxAdapter(CLUSTER, answers.pve, concurrency=concurrency or 16)
     engines = [
         DockerAdapter(name, f"unix:///run/{name}.sock", client, concurrency=concurrency or 8)

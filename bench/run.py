@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.lab import CLUSTER, SIZES, Budget, Size, plan_lab  # noqa: E402
+from collector.config import DockerConfig, ProxmoxConfig  # noqa: E402
 from tests.support.pve_server import DEFAULT_TOKEN_SECRET  # noqa: E402
 
 SECRET_ENV = "BENCH_PVE_TOKEN_SECRET"
@@ -236,7 +237,9 @@ def print_tables(
     latency_ms: float,
     concurrency: int | None,
 ) -> None:
-    workers = f"concurrency {concurrency}" if concurrency else "default concurrency (16 / 8)"
+    pve, docker = ProxmoxConfig("x", "x", "x@pve"), DockerConfig("x", "unix:///x")
+    defaults = f"{pve.concurrency} / {docker.concurrency}"
+    workers = f"concurrency {concurrency}" if concurrency else f"default concurrency ({defaults})"
     print(f"\nInjected latency: {latency_ms:g} ms per request (PVE and Docker); {workers}.")
     print(f"Start-up (collect report, no sources): {base[0]:.2f} s wall, {base[1]:.2f} s CPU.\n")
     print(

@@ -38,7 +38,7 @@ class ProxmoxConfig:
     ca_bundle: str | None = None
     timeout: float = 10.0
     agent_timeout: float = 5.0
-    concurrency: int = 16
+    concurrency: int = 32
     scheme: str = "https"
     allow_insecure_http: bool = False
     """``scheme = "http"`` sends the secret in clear text: refused unless this is true."""

@@ -14,9 +14,6 @@ from typing import Any
 
 # Re-exported: the CLI reaches adapters only through this module.
 from adapters.anonymise import anonymise_recording as anonymise_recording
-from adapters.docker import DockerAdapter
-from adapters.docker_client import open_docker_client
-from adapters.docker_probe import diagnose_docker
 from adapters.proxmox import ProxmoxAdapter
 from adapters.proxmox_client import open_proxmox_api
 from adapters.pve_probe import diagnose_proxmox
@@ -100,6 +97,11 @@ def _live_docker(
     tee: _Tee | None = None,
     progress: SourceProgress | None = None,
 ) -> Source:
+    # Imported only when an engine is configured: the docker SDK (and paramiko, which it always
+    # loads) is a third of the start-up time, wasted on a PVE-only lab.
+    from adapters.docker import DockerAdapter
+    from adapters.docker_client import open_docker_client
+
     notes = docker_transport(cfg)
     for key in ("tls_ca", "tls_cert", "tls_key"):
         _check_file(getattr(cfg, key), f"[[docker]] '{cfg.name}'", key)
@@ -165,6 +167,8 @@ def doctor_probes(config: Config, warn: Any = None) -> list[Callable[[], Diagnos
         _check_file(pve.ca_bundle, f"[[proxmox]] '{pve.name}'", "ca_bundle")
         probes.append(partial(diagnose_proxmox, pve, secret))
     for docker in config.docker:
+        from adapters.docker_probe import diagnose_docker  # lazily, see _live_docker
+
         docker_transport(docker)
         for key in ("tls_ca", "tls_cert", "tls_key"):
             _check_file(getattr(docker, key), f"[[docker]] '{docker.name}'", key)
@@ -188,6 +192,8 @@ def replay_sources(config: Config, recording: Path) -> list[Source]:
                 MissingSource(pve.name, SourceKind.PROXMOX, f"{pve.name}: not in recording {root}")
             )
     for docker in config.docker:
+        from adapters.docker import DockerAdapter  # lazily, see _live_docker
+
         root = recording / "docker" / docker.name
         if root.is_dir():
             client = ReplayDockerClient(root)
