@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.proxmox import agent_privilege
 from adapters.proxmox_client import open_proxmox_api
 from adapters.pve_errors import translate
+from adapters.pve_normalise import agent_privilege
 from collector.config import ProxmoxConfig
 from collector.errors import SourceAuthError, SourceConnectionError, SourceError
 from collector.model import Check, CheckState, Diagnosis, SourceKind
