@@ -1,4 +1,4 @@
-"""The ``collect`` command line. The only place that prints errors or chooses exit codes.
+"""The ``collect report`` command, the app and its exit codes (other commands: ``cli_tools``).
 
 Exit codes:
   0  clean: no finding at or above --fail-on, every source complete
@@ -12,179 +12,35 @@ Exit codes:
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
-import traceback
-from collections.abc import Callable
-from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
 
-from collector import __version__
-from collector.config import DEFAULT_CONFIG_PATH, Config, load_config
-from collector.errors import CollectorError, ConfigError
-from collector.history.commands import diff_text, history_text
-from collector.history.errors import RunLocked
+from collector.cli_common import (
+    ConfigOption,
+    ExitCode,
+    FailOn,
+    HistoryDbOption,
+    ReplayOption,
+    app,
+    exit_code,
+    fail,
+    guarded,
+    log,
+    resolve_config,
+)
+from collector.config import Config
 from collector.job import JobOptions, JobOutcome, run_job
-from collector.model import Diagnosis, Severity
 from collector.output import format_for
 from collector.progress import Progress, progress_for
 from collector.recording.meta import recorded_at
 from collector.render import Format
 from collector.render.changes import changes_line
-from collector.render.history import ListFormat
 from collector.render.sections import headline
-from collector.report import Report
 
-log = logging.getLogger("collector")
-
-
-class ExitCode(IntEnum):
-    CLEAN = 0
-    FINDINGS = 1
-    CONFIG = 2
-    INCOMPLETE = 3
-    LOCKED = 4
-    INTERNAL = 70
-
-
-class FailOn(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-app = typer.Typer(
-    name="collect",
-    help="Collect what really runs in a Proxmox/Docker homelab and check it against the "
-    "architecture: platforms as VMs, services as containers, containers inside VMs.\n\n"
-    "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config error, "
-    "3 a source could not be fully collected (report still written), "
-    "4 another run holds the lock, 70 internal error.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-_state = {"verbose": False}
-T = TypeVar("T")
-
-
-def _fail(message: str, code: ExitCode) -> NoReturn:
-    typer.echo(f"collect: error: {message}", err=True)
-    raise typer.Exit(int(code))
-
-
-def guarded(action: Callable[[], T]) -> T:
-    """Run ``action``; turn every error into one line and an exit code (traceback if verbose)."""
-    try:
-        return action()
-    except typer.Exit:
-        raise
-    except RunLocked as exc:
-        _fail(str(exc), ExitCode.LOCKED)
-    except CollectorError as exc:
-        if _state["verbose"]:
-            traceback.print_exc()
-        _fail(str(exc), ExitCode.CONFIG)
-    except Exception as exc:  # noqa: BLE001 - the one place an unexpected bug is reported
-        if _state["verbose"]:
-            traceback.print_exc()
-        _fail(
-            f"internal error: {type(exc).__name__}: {exc} (run with --verbose and report it)",
-            ExitCode.INTERNAL,
-        )
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"collect (homelab-collector) {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log progress and show tracebacks.")
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
-    """homelab-collector."""
-    _state["verbose"] = verbose
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="collect: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
-def default_config_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME")
-    if base:
-        return Path(base) / "homelab-collector" / "config.toml"
-    return DEFAULT_CONFIG_PATH.expanduser()
-
-
-def resolve_config(config_path: Path | None, replay: Path | None) -> Config:
-    if config_path is not None:
-        return load_config(config_path)
-    if replay is not None:
-        recorded = replay / "config.toml"
-        if not replay.is_dir():
-            raise ConfigError(f"replay folder {replay} does not exist or is not a folder")
-        if not recorded.is_file():
-            raise ConfigError(f"{recorded} is missing: pass --config with the lab's config")
-        return load_config(recorded)
-    return load_config(default_config_path())
-
-
-def exit_code(report: Report, fail_on: FailOn) -> ExitCode:
-    if not report.complete:
-        return ExitCode.INCOMPLETE
-    threshold = Severity(fail_on.value).rank
-    if any(f.severity.rank >= threshold and not f.waived for f in report.findings):
-        return ExitCode.FINDINGS
-    return ExitCode.CLEAN
-
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        envvar="COLLECT_CONFIG",
-        help="Config file (default: $XDG_CONFIG_HOME/homelab-collector/config.toml; "
-        "with --replay: the recording's config.toml).",
-        show_default=False,
-    ),
-]
-ReplayOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--replay",
-        help="Read a recording folder instead of the live lab (e.g. fixtures/demo-lab).",
-        show_default=False,
-    ),
-]
-
-
-HistoryDbOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--history-db",
-        envvar="COLLECT_HISTORY_DB",
-        metavar="FILE",
-        help="History database (default: history.path from the config, else "
-        "$XDG_STATE_HOME/homelab-collector/history.sqlite3).",
-        show_default=False,
-    ),
-]
+__all__ = ["ExitCode", "FailOn", "app", "exit_code"]
 
 
 def _history_wanted(cfg: Config, replay: Path | None, history_db: Path | None) -> bool:
@@ -315,149 +171,9 @@ def report(
                 err=True,
             )
     if outcome.history_error is not None:
-        _fail(f"{outcome.history_error} (the report itself was written)", ExitCode.CONFIG)
+        fail(f"{outcome.history_error} (the report itself was written)", ExitCode.CONFIG)
     raise typer.Exit(int(code))
 
 
-@app.command("record")
-def record_command(
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="DIR",
-            help="Folder to write the recording into; must be new or empty (see --force).",
-            show_default=False,
-        ),
-    ],
-    config: ConfigOption = None,
-    anonymise: Annotated[
-        bool,
-        typer.Option(
-            "--anonymise",
-            "--anonymize",
-            help="Replace host and guest names, IP and MAC addresses by consistent pseudonyms "
-            "and blank descriptions, so the recording can be attached to a bug report.",
-        ),
-    ] = False,
-    salt: Annotated[
-        str | None,
-        typer.Option(
-            "--salt",
-            envvar="COLLECT_RECORD_SALT",
-            help="With --anonymise: derive pseudonyms from this secret instead of a random "
-            "one, so recordings of the same lab share pseudonyms. Never share it.",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force", help="Replace the recording (config.toml, pve/, docker/) in a non-empty DIR."
-        ),
-    ] = False,
-) -> None:
-    """Collect live and save every answer, so 'collect report --replay DIR' reproduces the report.
-
-    Never written: tokens, passwords, tickets, cookies, container environments and command
-    lines, and any key listed in [record] redact_keys. Exit 0 when every source was recorded
-    completely, 3 when one was not (what it answered is still written), 2 for config errors.
-    """
-
-    def run() -> Report:
-        from collector.recording.record import RecordOptions, record_lab
-        from collector.wiring import anonymise_recording, recording_sources
-
-        if salt is not None and not anonymise:
-            raise ConfigError("--salt (or COLLECT_RECORD_SALT) only makes sense with --anonymise")
-        cfg = resolve_config(config, None)
-        options = RecordOptions(
-            out=out,
-            force=force,
-            anonymiser=anonymise_recording if anonymise else None,
-            salt=salt.encode() if salt else None,
-        )
-        return record_lab(
-            cfg,
-            options,
-            lambda root: recording_sources(cfg, root, warn=lambda m: log.warning("%s", m)),
-        )
-
-    result = guarded(run)
-    what = "an anonymised recording" if anonymise else "a recording"
-    typer.echo(
-        f"wrote {what} of {len(result.inventory.sources)} source(s) to {out}: {headline(result)}"
-    )
-    for source in result.inventory.sources:
-        if source.error:
-            typer.echo(f"collect: warning: {source.error}", err=True)
-    raise typer.Exit(int(ExitCode.CLEAN if result.complete else ExitCode.INCOMPLETE))
-
-
-def _history_path(config_path: Path | None, override: Path | None) -> Path:
-    from collector.history.settings import default_history_path, history_settings
-
-    if override is not None:
-        return override
-    if config_path is not None:
-        return history_settings(load_config(config_path)).path
-    default = default_config_path()
-    if default.is_file():
-        return history_settings(load_config(default)).path
-    return default_history_path()
-
-
-ListFormatOption = Annotated[
-    ListFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-]
-
-
-@app.command("history")
-def history_command(
-    config: ConfigOption = None,
-    history_db: HistoryDbOption = None,
-    fmt: ListFormatOption = ListFormat.TABLE,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N runs.")] = 20,
-) -> None:
-    """List the stored runs, newest first: time, completeness, sources, counts, report file."""
-    text = guarded(lambda: history_text(_history_path(config, history_db), fmt, limit))
-    typer.echo(text, nl=False)
-
-
-@app.command("diff")
-def diff_command(
-    older: Annotated[
-        str,
-        typer.Argument(
-            help="Run to compare from: an id (see 'collect history'), 'previous' or 'latest'."
-        ),
-    ] = "previous",
-    newer: Annotated[str, typer.Argument(help="Run to compare to (same forms).")] = "latest",
-    config: ConfigOption = None,
-    history_db: HistoryDbOption = None,
-    fmt: ListFormatOption = ListFormat.TABLE,
-) -> None:
-    """Show what changed between two stored runs (default: the last two)."""
-    text = guarded(lambda: diff_text(_history_path(config, history_db), older, newer, fmt))
-    typer.echo(text, nl=False)
-
-
-@app.command("doctor")
-def doctor_command(config: ConfigOption = None) -> None:
-    """Connect to every source and check reachability, TLS, login, version and privileges.
-
-    Sends a handful of GETs per source (version, own permissions, one of each Docker read) and
-    writes nothing. Exit 0 when every source is ready, 3 when something is missing or
-    unreachable, 2 for configuration errors.
-    """
-    from collector.doctor import all_ready, render_doctor, run_doctor
-    from collector.wiring import doctor_probes
-
-    def diagnose() -> list[Diagnosis]:
-        cfg = resolve_config(config, None)
-        return run_doctor(doctor_probes(cfg, warn=lambda m: log.warning("%s", m)))
-
-    diagnoses = guarded(diagnose)
-    typer.echo(render_doctor(diagnoses), nl=False)
-    raise typer.Exit(int(ExitCode.CLEAN if all_ready(diagnoses) else ExitCode.INCOMPLETE))
+# Imported last so that --help lists 'report' first; the import registers the other commands.
+import collector.cli_tools  # noqa: E402, F401

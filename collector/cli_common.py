@@ -1,0 +1,172 @@
+"""What every ``collect`` command shares: the app, exit codes, error handling, config lookup.
+
+Commands live in ``collector.cli`` (report) and ``collector.cli_tools`` (record, history, diff,
+doctor); they register on ``app`` defined here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+
+from collector import __version__
+from collector.config import DEFAULT_CONFIG_PATH, Config, load_config
+from collector.errors import CollectorError, ConfigError
+from collector.history.errors import RunLocked
+from collector.model import Severity
+from collector.report import Report
+
+log = logging.getLogger("collector")
+
+
+class ExitCode(IntEnum):
+    CLEAN = 0
+    FINDINGS = 1
+    CONFIG = 2
+    INCOMPLETE = 3
+    LOCKED = 4
+    INTERNAL = 70
+
+
+class FailOn(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+app = typer.Typer(
+    name="collect",
+    help="Collect what really runs in a Proxmox/Docker homelab and check it against the "
+    "architecture: platforms as VMs, services as containers, containers inside VMs.\n\n"
+    "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config error, "
+    "3 a source could not be fully collected (report still written), "
+    "4 another run holds the lock, 70 internal error.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"verbose": False}
+T = TypeVar("T")
+
+
+def fail(message: str, code: ExitCode) -> NoReturn:
+    typer.echo(f"collect: error: {message}", err=True)
+    raise typer.Exit(int(code))
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run ``action``; turn every error into one line and an exit code (traceback if verbose)."""
+    try:
+        return action()
+    except typer.Exit:
+        raise
+    except RunLocked as exc:
+        fail(str(exc), ExitCode.LOCKED)
+    except CollectorError as exc:
+        if _state["verbose"]:
+            traceback.print_exc()
+        fail(str(exc), ExitCode.CONFIG)
+    except Exception as exc:  # noqa: BLE001 - the one place an unexpected bug is reported
+        if _state["verbose"]:
+            traceback.print_exc()
+        fail(
+            f"internal error: {type(exc).__name__}: {exc} (run with --verbose and report it)",
+            ExitCode.INTERNAL,
+        )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"collect (homelab-collector) {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress and show tracebacks.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """homelab-collector."""
+    _state["verbose"] = verbose
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="collect: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def default_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME")
+    if base:
+        return Path(base) / "homelab-collector" / "config.toml"
+    return DEFAULT_CONFIG_PATH.expanduser()
+
+
+def resolve_config(config_path: Path | None, replay: Path | None) -> Config:
+    if config_path is not None:
+        return load_config(config_path)
+    if replay is not None:
+        recorded = replay / "config.toml"
+        if not replay.is_dir():
+            raise ConfigError(f"replay folder {replay} does not exist or is not a folder")
+        if not recorded.is_file():
+            raise ConfigError(f"{recorded} is missing: pass --config with the lab's config")
+        return load_config(recorded)
+    return load_config(default_config_path())
+
+
+def exit_code(report: Report, fail_on: FailOn) -> ExitCode:
+    if not report.complete:
+        return ExitCode.INCOMPLETE
+    threshold = Severity(fail_on.value).rank
+    if any(f.severity.rank >= threshold and not f.waived for f in report.findings):
+        return ExitCode.FINDINGS
+    return ExitCode.CLEAN
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="COLLECT_CONFIG",
+        help="Config file (default: $XDG_CONFIG_HOME/homelab-collector/config.toml; "
+        "with --replay: the recording's config.toml).",
+        show_default=False,
+    ),
+]
+ReplayOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--replay",
+        help="Read a recording folder instead of the live lab (e.g. fixtures/demo-lab).",
+        show_default=False,
+    ),
+]
+
+
+HistoryDbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--history-db",
+        envvar="COLLECT_HISTORY_DB",
+        metavar="FILE",
+        help="History database (default: history.path from the config, else "
+        "$XDG_STATE_HOME/homelab-collector/history.sqlite3).",
+        show_default=False,
+    ),
+]
