@@ -94,14 +94,9 @@ class DockerAdapter:
         try:
             engine = self._collect(gaps)
         except SourceError as exc:
-            status = SourceStatus(
-                self.name, self.kind, complete=False, error=str(exc), requests=self._requests
-            )
-            return SourceResult(status)
-        complete = not any(g.incomplete for g in gaps)
-        status = SourceStatus(
-            self.name, self.kind, complete=complete, gaps=tuple(gaps), requests=self._requests
-        )
+            failed = SourceStatus.failed(self.name, self.kind, str(exc), self._requests)
+            return SourceResult(failed)
+        status = SourceStatus.finished(self.name, self.kind, gaps, self._requests)
         return SourceResult(status, engine=engine)
 
     def _collect(self, gaps: list[Gap]) -> Engine:

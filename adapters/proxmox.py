@@ -160,14 +160,9 @@ class ProxmoxAdapter:
         try:
             cluster, gaps = self._collect()
         except SourceError as exc:
-            status = SourceStatus(
-                self.name, self.kind, complete=False, error=str(exc), requests=self._requests
-            )
-            return SourceResult(status)
-        complete = not any(g.incomplete for g in gaps)
-        status = SourceStatus(
-            self.name, self.kind, complete=complete, gaps=tuple(gaps), requests=self._requests
-        )
+            failed = SourceStatus.failed(self.name, self.kind, str(exc), self._requests)
+            return SourceResult(failed)
+        status = SourceStatus.finished(self.name, self.kind, gaps, self._requests)
         return SourceResult(status, cluster=cluster)
 
     def _collect(self) -> tuple[Cluster, list[Gap]]:

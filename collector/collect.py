@@ -57,9 +57,7 @@ class LazySource:
         try:
             result = self._connect().collect()
         except CollectorError as exc:
-            result = SourceResult(
-                SourceStatus(self.name, self.kind, complete=False, error=str(exc))
-            )
+            result = SourceResult(SourceStatus.failed(self.name, self.kind, str(exc)))
         if not self.notes:
             return result
         return replace(
@@ -74,7 +72,7 @@ def _safe_collect(source: Source) -> SourceResult:
         error = str(exc)
     except Exception as exc:  # noqa: BLE001 - one broken source must not sink the others
         error = f"internal error while collecting: {type(exc).__name__}: {exc}"
-    return SourceResult(SourceStatus(source.name, source.kind, complete=False, error=error))
+    return SourceResult(SourceStatus.failed(source.name, source.kind, error))
 
 
 MAX_PARALLEL_SOURCES = 32

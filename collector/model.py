@@ -14,7 +14,7 @@ a guest whose agent did not answer has a ``Gap``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -273,6 +273,21 @@ class SourceStatus:
     error: str | None = None
     gaps: tuple[Gap, ...] = ()
     requests: int = 0
+
+    @classmethod
+    def failed(cls, name: str, kind: SourceKind, error: str, requests: int = 0) -> SourceStatus:
+        """The source could not be read at all (what it returned before failing is lost)."""
+        return cls(name, kind, complete=False, error=error, requests=requests)
+
+    @classmethod
+    def finished(
+        cls, name: str, kind: SourceKind, gaps: Iterable[Gap], requests: int
+    ) -> SourceStatus:
+        """The source answered; it is complete unless a gap says the run is not."""
+        gaps = tuple(gaps)
+        return cls(
+            name, kind, complete=not any(g.incomplete for g in gaps), gaps=gaps, requests=requests
+        )
 
 
 @dataclass(frozen=True, slots=True)

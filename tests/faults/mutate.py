@@ -19,7 +19,7 @@ import requests
 from docker import errors as docker_errors
 from proxmoxer.core import ResourceException
 
-from adapters.replay import recording_file
+from adapters.replay import ReplayDockerClient, recording_file
 
 OPERATIONS = (
     "drop_key",
@@ -144,10 +144,11 @@ class DictPveApi:
         raise ResourceException(501, "Not Implemented", f"Method 'GET /{path}' not implemented")
 
 
-class DictDockerClient:
+class DictDockerClient(ReplayDockerClient):
     """Answers the Docker adapter's five calls like ``ReplayDockerClient``, from memory."""
 
     def __init__(self, files: dict[str, Any]) -> None:
+        super().__init__(Path())
         self.files = files
 
     def _answer(self, name: str) -> Any:
@@ -156,18 +157,3 @@ class DictDockerClient:
         response = requests.Response()
         response.status_code = 404
         raise docker_errors.NotFound("page not found", response=response)
-
-    def info(self) -> Any:
-        return self._answer("info")
-
-    def version(self) -> Any:
-        return self._answer("version")
-
-    def containers(self, all: bool = False) -> Any:
-        return self._answer("containers")
-
-    def inspect_container(self, container: str) -> Any:
-        return self._answer(f"containers/{container}")
-
-    def inspect_image(self, image: str) -> Any:
-        return self._answer(f"images/{image.replace(':', '-')}")
