@@ -12,6 +12,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,10 @@ SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
 @pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
 def test_systemd_analyze_verify_accepts_the_units(tmp_path: Path) -> None:
-    collect = shutil.which("collect")
-    assert collect is not None, "the package is installed, so `collect` is on PATH"
+    # The console script sits beside the interpreter running the tests (a venv need not be on PATH).
+    beside = Path(sys.executable).with_name("collect")
+    collect = str(beside) if beside.is_file() else shutil.which("collect")
+    assert collect is not None, "the package is installed, so its `collect` script exists"
     # verify insists that ExecStart's program exists: point it at this machine's `collect`.
     text = SERVICE.read_text().replace("/opt/homelab-collector/bin/collect", collect)
     (tmp_path / SERVICE.name).write_text(text)
