@@ -1,0 +1,80 @@
+"""config.example.toml is the configuration reference: it must load, and document every key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from collector import config as config_module
+from collector.config import load_config
+from collector.history import settings as history_settings
+from collector.notify import settings as notify_settings
+from collector.rules import ALL_RULES, rule_settings
+from collector.waivers import parse_waivers
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
+TEXT = EXAMPLE.read_text(encoding="utf-8")
+
+
+def _commented_block(header: str) -> str:
+    """The commented-out example table starting at ``# <header>``, uncommented."""
+    lines = TEXT.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"# {header}")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#") or (block and line.strip() in ("#", "")):
+            break
+        body = line[1:].strip()
+        if block and body.startswith("[") and body != header:
+            break
+        if "=" in body or body == header:
+            block.append(re.sub(r"\s+#\s.*$", "", body))
+    return "\n".join(block)
+
+
+def test_the_example_loads_as_it_is() -> None:
+    config = load_config(EXAMPLE)
+    assert config.proxmox and config.docker and config.classify
+    rule_settings(config.extra["rules"])
+
+
+KEY_TABLES = {
+    "[[proxmox]]": config_module._PROXMOX_KEYS,
+    "[[docker]]": config_module._DOCKER_KEYS,
+    "[[rules.classify]]": config_module._CLASSIFY_KEYS,
+    "[history]": history_settings._KEYS,
+    "[[notify]]": notify_settings._KEYS,
+}
+
+
+@pytest.mark.parametrize("table", list(KEY_TABLES))
+def test_every_key_is_documented(table: str) -> None:
+    # Documented = named in a comment line or set in an (optionally commented) assignment.
+    comments = "\n".join(line for line in TEXT.splitlines() if line.startswith("#"))
+    for key in KEY_TABLES[table]:
+        assert re.search(rf"\b{re.escape(key.name)}\b", comments) or re.search(
+            rf"^{re.escape(key.name)}\s*=", TEXT, re.M
+        ), f"{table} {key.name}"
+
+
+def test_every_rule_and_parameter_is_documented() -> None:
+    for rule in ALL_RULES:
+        if rule.defaults:
+            assert f"[rules.{rule.id}]" in TEXT or rule.id in TEXT, rule.id
+        for param in rule.defaults:
+            assert param in TEXT, f"{rule.id}.{param}"
+    for key in ("deadline_seconds", "retries", "redact_keys"):
+        assert key in TEXT, key
+
+
+def test_the_commented_rule_and_waiver_examples_are_valid() -> None:
+    rules = {}
+    for header in re.findall(r"^# (\[rules\.[a-z-]+\])$", TEXT, re.M):
+        rules.update(tomllib.loads(_commented_block(header))["rules"])
+    assert rules, "the example shows [rules.<id>] tables"
+    rule_settings(rules)
+    waiver = tomllib.loads(_commented_block("[[waivers]]"))["waivers"]
+    assert parse_waivers(waiver, [r.id for r in ALL_RULES])
