@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from tabulate import tabulate
 
 from collector.render.changes import (
@@ -23,6 +25,7 @@ from collector.render.sections import (
 )
 from collector.report import Report
 
+_COUNTS = frozenset({"count", "open", "waived"})
 _WRAP = {
     "message": 60,
     "hint": 45,
@@ -33,14 +36,26 @@ _WRAP = {
 }
 
 
+def _wrap(cell: str, width: int | None) -> str:
+    if width is None or len(cell) <= width:
+        return cell
+    return "\n".join(textwrap.wrap(cell, width, break_on_hyphens=False)) or cell
+
+
 def _section(title: str, table: tuple[list[str], list[list[str]]]) -> str:
     headers, rows = table
-    # Wide free-text columns wrap so the table stays readable in a terminal or cron mail.
+    if not rows:
+        return f"{title}\n{'=' * len(title)}\n(none)\n"
+    # Wide free-text columns wrap so the table stays readable in a terminal or cron mail. Cells
+    # are wrapped here, only when too long, because tabulate's own maxcolwidths re-wraps every
+    # cell and cost ~1 ms per inventory row; numbers are never parsed (ids look like numbers).
     widths = [_WRAP.get(h) for h in headers]
-    body = (
-        tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths)
-        if rows
-        else "(none)"
+    wrapped = [
+        [_wrap(str(cell), width) for cell, width in zip(row, widths, strict=False)] for row in rows
+    ]
+    align = ["right" if h in _COUNTS else "left" for h in headers]
+    body = tabulate(
+        wrapped, headers=headers, tablefmt="simple", disable_numparse=True, colalign=align
     )
     return f"{title}\n{'=' * len(title)}\n{body}\n"
 
