@@ -101,14 +101,16 @@ class DockerAdapter:
 
     def _collect(self, gaps: list[Gap]) -> Engine:
         version = self._call("/version", self._client.version)  # first: it negotiates
-        info = self._call("/info", self._client.info)
-        listing = self._call("/containers/json", self._client.containers, all=True)
-        info = info if isinstance(info, Mapping) else {}
-        version = version if isinstance(version, Mapping) else {}
-        items = [
-            i for i in (listing if isinstance(listing, list) else []) if isinstance(i, Mapping)
-        ]
         with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
+            # /info and the listing need nothing from each other: one round trip, not two.
+            asked = pool.submit(self._call, "/info", self._client.info)
+            listing = self._call("/containers/json", self._client.containers, all=True)
+            info = asked.result()
+            info = info if isinstance(info, Mapping) else {}
+            version = version if isinstance(version, Mapping) else {}
+            items = [
+                i for i in (listing if isinstance(listing, list) else []) if isinstance(i, Mapping)
+            ]
             # Digest lookups start first, for the images the listing names without a digest:
             # they are few, and waiting for every inspect before asking would add a round trip.
             # Each container is then built with its digest (no second copy of every container).
