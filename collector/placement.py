@@ -10,21 +10,13 @@ Nothing is ever guessed. Matching uses dict indexes, so placement is linear in t
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from collector.config import DockerConfig
 from collector.model import Cluster, Engine, Placement, PlacementMethod
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+from collector.netaddr import is_ip
 
 
 def _short(name: str) -> str:
@@ -100,7 +92,7 @@ def place_engine(engine: Engine, config: DockerConfig | None, index: PlacementIn
         return Placement(
             engine.id, target, PlacementMethod.CONFIG, f"config guest = {config.guest}"
         )
-    ips = [a for a in engine.addresses if _is_ip(a)]
+    ips = [a for a in engine.addresses if is_ip(a)]
     for ip in ips:
         if found := index.by_ip.get(ip):
             return _decide(engine, PlacementMethod.IP, ip, found)
@@ -108,7 +100,7 @@ def place_engine(engine: Engine, config: DockerConfig | None, index: PlacementIn
         mac = config.mac.lower().replace("-", ":")
         if found := index.by_mac.get(mac):
             return _decide(engine, PlacementMethod.MAC, mac, found)
-    names = [engine.hostname, *(a for a in engine.addresses if not _is_ip(a))]
+    names = [engine.hostname, *(a for a in engine.addresses if not is_ip(a))]
     for name in dict.fromkeys(n for n in names if n and n not in ("localhost",)):
         if found := index.by_name.get(_short(name)):
             return _decide(engine, PlacementMethod.HOSTNAME, name, found)

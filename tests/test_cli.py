@@ -151,16 +151,71 @@ def test_missing_secret_env_var_names_the_variable(tmp_path: Path) -> None:
     assert "TEST_PVE_SECRET_XYZ is not set" in err
 
 
-def test_secret_file_missing_and_world_readable(tmp_path: Path) -> None:
+def test_secret_file_missing_empty_and_world_readable(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     secret = tmp_path / "secret"
     path = _write(
         tmp_path,
         GOOD_PVE.replace(
             'token_secret_env = "TEST_PVE_SECRET_XYZ"', f'token_secret_file = "{secret}"'
-        ),
+        ).replace('host = "127.0.0.1"', 'host = "127.0.0.1"\nport = 9\ntimeout = 2'),
     )
     code, _, err = _invoke("report", "-c", str(path))
     assert code == 2 and f"cannot read secret file {secret}" in err
+    secret.write_text("\n")
+    secret.chmod(0o600)
+    code, _, err = _invoke("report", "-c", str(path))
+    assert code == 2 and f"secret file {secret} is empty" in err
+    secret.write_text("not-a-real-token\n")
+    secret.chmod(0o644)
+    # Port 9 on loopback refuses the connection: the run is incomplete, but warned first.
+    code, out, err = _invoke("report", "-c", str(path), "--no-history")
+    assert code == 3
+    # The warning is logged (stderr in a real process; tests/faults/test_secrets.py runs one).
+    assert f"secret file {secret} is readable by other users; run chmod 600" in caplog.text
+    assert "not-a-real-token" not in out + err + caplog.text
+
+
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        (('token_name = "collector"\n', ""), "token_secret_env needs token_name"),
+        (
+            ('token_secret_env = "TEST_PVE_SECRET_XYZ"', 'password_env = "X"'),
+            "has token_name but a password secret",
+        ),
+        (('user = "collector@pve"', 'user = "   "'), "[[proxmox]][0].user must not be empty"),
+    ],
+)
+def test_auth_method_mistakes(tmp_path: Path, replace: tuple[str, str], message: str) -> None:
+    path = _write(tmp_path, GOOD_PVE.replace(*replace))
+    code, _, err = _invoke("report", "-c", str(path))
+    assert code == 2
+    assert message in err
+
+
+def test_a_config_path_that_is_a_folder(tmp_path: Path) -> None:
+    code, _, err = _invoke("report", "-c", str(tmp_path))
+    assert code == 2
+    assert f"cannot read config file {tmp_path}" in err
+
+
+def test_a_bug_is_exit_70_with_one_line_unless_verbose(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("collector.cli.run_job", broken)
+    lab = str(SCENARIOS / "compliant-lab")
+    code, out, err = _invoke("report", "--replay", lab)
+    assert code == 70
+    assert err.strip() == (
+        "collect: error: internal error: RuntimeError: simulated bug "
+        "(run with --verbose and report it)"
+    )
+    assert "Traceback" not in out + err
+    code, _, err = _invoke("--verbose", "report", "--replay", lab)
+    assert code == 70 and "Traceback" in err
 
 
 def test_unreadable_replay_folder(tmp_path: Path) -> None:

@@ -38,6 +38,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 
+from collector.netaddr import is_ip
+
 _ATTEMPTS = 32
 _KEEP_DOMAINS = frozenset(
     {
@@ -110,7 +112,7 @@ class Pseudonymiser:
         """A host or guest name (one label or an FQDN), or an IP address."""
         if not text:
             return text
-        if _is_ip(text):
+        if is_ip(text):
             return self.ip(text)
         label, dot, domain = text.partition(".")
         return self._label(label) + (dot + self.domain(domain) if dot else "")
@@ -216,14 +218,6 @@ class Pseudonymiser:
             return value
         lines = value.rstrip("\n").split("\n")
         return "\n".join("(anonymised)" for _ in lines) + ("\n" if value.endswith("\n") else "")
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _is_netmask(address: ipaddress.IPv4Address) -> bool:

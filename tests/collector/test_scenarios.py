@@ -86,3 +86,26 @@ def test_scenario(folder: Path) -> None:
 
 def test_scenarios_exist() -> None:
     assert len(CASES) >= 10
+
+
+def test_a_source_that_crashes_is_reported_and_the_others_are_kept() -> None:
+    """An unexpected exception inside one source becomes that source's error, nothing more."""
+    from collector.collect import collect_all
+    from collector.model import SourceKind, SourceResult, SourceStatus
+
+    class Crashing:
+        name, kind = "broken", SourceKind.DOCKER
+
+        def collect(self) -> SourceResult:
+            raise KeyError("Id")
+
+    class Fine:
+        name, kind = "fine", SourceKind.DOCKER
+
+        def collect(self) -> SourceResult:
+            return SourceResult(SourceStatus.finished("fine", SourceKind.DOCKER, (), 1))
+
+    broken, fine = collect_all([Crashing(), Fine()])
+    assert broken.status.complete is False
+    assert broken.status.error == "internal error while collecting: KeyError: 'Id'"
+    assert fine.status.complete is True and fine.status.requests == 1

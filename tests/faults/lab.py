@@ -35,6 +35,7 @@ AUDITOR_PERMISSIONS = {
 
 VMS_ON_PVE1 = ("pve:lab/qemu/100", "pve:lab/qemu/102", "pve:lab/lxc/200")
 GUESTS_ON_PVE2 = ("pve:lab/qemu/101", "pve:lab/lxc/201")
+ALL_GUESTS = VMS_ON_PVE1 + GUESTS_ON_PVE2
 CONTAINERS = ("docker:apps/db", "docker:apps/web")
 
 

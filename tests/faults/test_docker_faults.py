@@ -13,8 +13,7 @@ import pytest
 
 from tests.faults.docker_tcp import TcpDockerServer
 from tests.faults.lab import (
-    GUESTS_ON_PVE2,
-    VMS_ON_PVE1,
+    ALL_GUESTS,
     assert_pve_intact,
     build_lab,
     docker_toml,
@@ -25,8 +24,6 @@ from tests.faults.lab import (
 from tests.support.certs import ServerCerts
 from tests.support.docker_server import DockerServer
 from tests.support.pve_server import PveServer
-
-ALL_GUESTS = VMS_ON_PVE1 + GUESTS_ON_PVE2
 
 
 def _with_pve(pve: PveServer, docker: str) -> str:

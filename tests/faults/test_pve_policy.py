@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.lab import (
-    GUESTS_ON_PVE2,
-    VMS_ON_PVE1,
+    ALL_GUESTS,
     assert_docker_intact,
     assert_pve_intact,
     build_lab,
@@ -23,8 +22,6 @@ from tests.support import pve_server
 from tests.support.certs import ServerCerts
 from tests.support.docker_server import DockerServer
 from tests.support.pve_server import PveServer
-
-ALL_GUESTS = VMS_ON_PVE1 + GUESTS_ON_PVE2
 
 
 def _config(pve: PveServer, engine: DockerServer, *, collect: str = "", **kw: object) -> str:
