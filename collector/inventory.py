@@ -67,11 +67,7 @@ class Inventory:
     @cached_property
     def engines_on(self) -> Mapping[str, tuple[str, ...]]:
         """Guest or node id → ids of the engines placed on it."""
-        hosted: dict[str, list[str]] = defaultdict(list)
-        for placement in self.placements.values():
-            if placement.target:
-                hosted[placement.target].append(placement.engine)
-        return {k: tuple(sorted(v)) for k, v in hosted.items()}
+        return engines_by_host(self.placements)
 
     def parent(self, item_id: str) -> str | None:
         item = self.by_id.get(item_id)
@@ -102,6 +98,15 @@ class Inventory:
         yield from self.containers()
 
 
+def engines_by_host(placements: Mapping[str, Placement]) -> dict[str, tuple[str, ...]]:
+    """Guest or node id → ids of the engines placed on it, sorted."""
+    hosted: dict[str, list[str]] = defaultdict(list)
+    for placement in placements.values():
+        if placement.target:
+            hosted[placement.target].append(placement.engine)
+    return {k: tuple(sorted(v)) for k, v in hosted.items()}
+
+
 def build_inventory(
     results: Iterable[SourceResult],
     config: Config,
@@ -113,10 +118,7 @@ def build_inventory(
     engines = tuple(r.engine for r in results if r.engine is not None)
     docker_configs = {d.name: d for d in config.docker}
     placements = place_engines(engines, docker_configs, clusters)
-    hosted: dict[str, list[str]] = defaultdict(list)
-    for placement in placements.values():
-        if placement.target:
-            hosted[placement.target].append(placement.engine)
+    hosted = engines_by_host(placements)
     roles: dict[str, RoleDecision] = {}
     for cluster in clusters:
         for guest in cluster.guests:

@@ -17,19 +17,10 @@ from collector.compliance import LayerSummary, layer_summaries
 from collector.history.diff import Changes
 from collector.inventory import Inventory, form_of
 from collector.model import Container, Finding, Severity
+from collector.rules.placement import RULES as PLACEMENT_RULES
 
 SCHEMA_VERSION = 1
-PLACEMENT_RULE_IDS = frozenset(
-    {
-        "service-in-vm",
-        "platform-in-container",
-        "docker-in-lxc",
-        "docker-on-node",
-        "unclassified",
-        "engine-unplaced",
-        "engine-ambiguous",
-    }
-)
+PLACEMENT_RULE_IDS = frozenset(rule.id for rule in PLACEMENT_RULES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,8 @@ def _engine_box(engine: Engine, key: str) -> str:
 def layers_diagram(report: Report) -> str:
     """A fenced ``mermaid`` flowchart of the layers."""
     inv: Inventory = report.inventory
-    flagged = {f.subject for f in report.findings if f.rule in PLACEMENT_RULE_IDS}
+    # Waived findings are accepted: like the summary, the diagram does not flag them.
+    flagged = {f.subject for f in report.findings if f.rule in PLACEMENT_RULE_IDS and not f.waived}
     hosted = inv.engines_on
     engines = {e.id: e for e in inv.engines}
     lines = ["```mermaid", "flowchart LR"]

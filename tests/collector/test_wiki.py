@@ -119,3 +119,19 @@ def test_page_sections_in_wiki_order(demo: Report) -> None:
     assert positions == sorted(positions)
     changes = page[page.index("\n## Changes\n") : page.index("\n## Findings\n")]
     assert "Nothing to compare with" in changes
+
+
+def _finding_class(report: Report) -> set[str]:
+    line = next((x for x in mermaid_lines(report) if x.strip().endswith(" finding")), "")
+    return set(line.strip().removeprefix("class ").removesuffix(" finding").split(",")) - {""}
+
+
+def test_a_waived_placement_finding_is_not_flagged_in_the_diagram(demo: Report) -> None:
+    flagged = _finding_class(demo)
+    on_node = next(f for f in demo.findings if f.rule == "docker-on-node")
+    assert flagged, "the demo lab has placement findings to flag"
+    waived = replace(
+        demo,
+        findings=tuple(replace(f, waived=True) if f is on_node else f for f in demo.findings),
+    )
+    assert len(_finding_class(waived)) == len(flagged) - 1
