@@ -25,7 +25,7 @@ from collector import __version__
 from collector.config import ClassifyRule, Config, DockerConfig, ProxmoxConfig
 from collector.recording.pseudonym import Pseudonymiser
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _NODE_ID = re.compile(r"(pve:[^/\s]+/node/)([^/\s]+)")
 
 
@@ -135,7 +135,7 @@ def dumps_toml(doc: Mapping[str, Any]) -> str:
 
 
 def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else _scalar(name)
+    return name if _BARE_KEY.fullmatch(name) else _scalar(name)
 
 
 def _is_table_array(value: Any) -> bool:

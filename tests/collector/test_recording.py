@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from collector.config import ClassifyRule, Config, DockerConfig, ProxmoxConfig, parse_config
@@ -242,6 +242,9 @@ _TOML_VALUES = st.recursive(
 
 
 @given(st.dictionaries(st.text(min_size=1, max_size=8), _TOML_VALUES, max_size=4))
+# A key ending in a newline once passed the bare-key check (`$` matches before a final newline).
+@example({"0\n": [{}]})
+@example({"0": {}, "0\n": {}})
 def test_toml_writer_round_trips(doc: dict[str, Any]) -> None:
     assert tomllib.loads(dumps_toml(doc)) == doc
 
