@@ -1,4 +1,4 @@
-"""CPU per request of the PVE client alone: proxmoxer (before) against the lean client (now).
+"""CPU per request of the PVE client alone: proxmoxer's own ``get`` against ``PveClient``.
 
 Both clients fetch the same guest configs from the HTTPS test server (a separate process, so
 its CPU is not counted), first one at a time, then from 16 threads with the injected latency,
@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from proxmoxer import ProxmoxAPI
 
-from adapters.docker_client import open_docker_client
-from adapters.proxmox_client import open_proxmox_api
+from adapters.docker.client import DockerClient
+from adapters.proxmox.client import open_client
 from bench.run import Servers
 from collector.config import DockerConfig, ProxmoxConfig
 from tests.support.pve_server import DEFAULT_TOKEN_SECRET
@@ -57,7 +57,7 @@ def measure(recording: Path, latency_ms: float) -> dict[str, float]:
                 token_secret_env="UNUSED",
                 ca_bundle=pve["ca"],
             )
-            lean, _ = open_proxmox_api(cfg, DEFAULT_TOKEN_SECRET)
+            client, _ = open_client(cfg, DEFAULT_TOKEN_SECRET)
             proxmoxer = ProxmoxAPI(
                 host="127.0.0.1",
                 port=pve["port"],
@@ -66,19 +66,17 @@ def measure(recording: Path, latency_ms: float) -> dict[str, float]:
                 token_value=DEFAULT_TOKEN_SECRET,
                 verify_ssl=pve["ca"],
             )
-            guests = lean.get("cluster/resources", type="vm")
+            guests = client.get("cluster/resources", type="vm")
             paths = [f"nodes/{g['node']}/{g['type']}/{g['vmid']}/config" for g in guests]
             paths = (paths * (REQUESTS // len(paths) + 1))[:REQUESTS]
             threads = 1 if latency == 0 else 16
             tag = "sequential" if threads == 1 else f"16 threads, {latency:g} ms latency"
-            results[f"PVE config GET, proxmoxer (before), {tag}"] = _cpu_per_call(
+            results[f"PVE config GET, proxmoxer's own get, {tag}"] = _cpu_per_call(
                 proxmoxer.get, paths, threads
             )
-            results[f"PVE config GET, lean client (now), {tag}"] = _cpu_per_call(
-                lean.get, paths, threads
-            )
+            results[f"PVE config GET, PveClient, {tag}"] = _cpu_per_call(client.get, paths, threads)
             engine, url = next(iter(servers.endpoints["docker"].items()))
-            docker = open_docker_client(DockerConfig(name=engine, url=url))
+            docker = DockerClient(DockerConfig(name=engine, url=url))
             docker.version()
             ids = [c["Id"] for c in docker.containers(all=True)]
             ids = (ids * (REQUESTS // len(ids) + 1))[:REQUESTS]

@@ -23,8 +23,8 @@ from typing import Any, NamedTuple, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.docker import DockerAdapter
-from adapters.proxmox import ProxmoxAdapter
+from adapters.docker.adapter import DockerAdapter
+from adapters.proxmox.adapter import ProxmoxAdapter
 from bench.lab import CLUSTER, Size, plan_lab
 from collector.collect import Source, collect_all, fewer_gc_passes, run_report
 from collector.config import parse_config

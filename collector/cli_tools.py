@@ -73,8 +73,9 @@ def record_command(
     """
 
     def run() -> Report:
+        from collector.recording.anonymise import anonymise_recording
         from collector.recording.record import RecordOptions, record_lab
-        from collector.wiring import anonymise_recording, recording_sources
+        from collector.wiring import recording_sources
 
         if salt is not None and not anonymise:
             raise ConfigError("--salt (or COLLECT_RECORD_SALT) only makes sense with --anonymise")

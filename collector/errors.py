@@ -33,11 +33,33 @@ class ConfigError(CollectorError):
 
 
 class SourceError(CollectorError):
-    """A source (PVE cluster, Docker engine) could not be read."""
+    """A source (PVE cluster, Docker engine) could not be read.
+
+    Clients raise these at their boundary, never a library's exception type; retries, gaps and
+    messages key on the class. ``status`` and ``reason`` keep what the source itself answered
+    (HTTP status and its own error text) for an answer that was an error, so a recording can
+    store that answer and a replay can give it back; both are None for a transport failure.
+    """
+
+    def __init__(
+        self, message: object = "", *, status: int | None = None, reason: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
 
 
 class SourceConnectionError(SourceError):
-    """Network-level failure: refused, unreachable, timed out, TLS handshake failed."""
+    """Network-level failure: refused, reset, unreachable. Worth one retry."""
+
+
+class SourceTimeoutError(SourceConnectionError):
+    """No answer within the source's ``timeout``. Worth one retry (not for guest-agent calls)."""
+
+
+class SourceHandshakeError(SourceConnectionError):
+    """The TLS or ssh handshake failed: certificates and keys do not change between two
+    attempts, so this is never retried."""
 
 
 class SourceAuthError(SourceError):
@@ -45,11 +67,7 @@ class SourceAuthError(SourceError):
 
 
 class SourceResponseError(SourceError):
-    """The source answered something we cannot use (5xx, malformed body)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
+    """The source answered something we cannot use (an error status, a malformed body)."""
 
 
 class SourceDeadlineError(SourceError):

@@ -24,6 +24,11 @@ def proxmox_transport(cfg: ProxmoxConfig) -> tuple[Gap, ...]:
     """The security notes for a PVE source; ``ConfigError`` if its transport is refused."""
     subject = f"pve:{cfg.name}"
     if cfg.scheme == "http":
+        if not cfg.token_name:
+            raise ConfigError(
+                f"[[proxmox]] '{cfg.name}': scheme = \"http\" works only with an API token "
+                "(token_name and token_secret_env/_file); a password login needs https"
+            )
         if not cfg.allow_insecure_http:
             raise ConfigError(
                 f"[[proxmox]] '{cfg.name}': scheme = \"http\" would send the API secret in clear "

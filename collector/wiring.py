@@ -1,32 +1,44 @@
 """Build sources from the config: live clients, or replay clients reading a recording.
 
 This is the one core module that imports ``adapters``: everything else sees only the model.
-Secrets are read here, before any collection starts, so a missing secret is a config error
-(exit 2) rather than a half-collected report.
+Every source is built the same way (``_proxmox_source``, ``_docker_source``); what differs is
+how its client is opened: live (``_LiveClients``: transport checks, the secret, a connection),
+from a recording folder (``_ReplayClients``), and, for ``collect record``, either of those
+wrapped in a tee that writes every answer (``_Tee``). Secrets are read here, before any
+collection starts, so a missing secret is a config error (exit 2) rather than a half-collected
+report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-# Re-exported: the CLI reaches adapters only through this module.
-from adapters.anonymise import anonymise_recording as anonymise_recording
-from adapters.proxmox import ProxmoxAdapter
-from adapters.proxmox_client import open_proxmox_api
-from adapters.pve_probe import diagnose_proxmox
-from adapters.record import RecordingDockerClient, RecordingPveApi
-from adapters.replay import ReplayDockerClient, ReplayPveApi
+from adapters.common.recording import Recorder
+from adapters.proxmox.adapter import ProxmoxAdapter, PveApi
+from adapters.proxmox.client import open_client
+from adapters.proxmox.probe import diagnose_proxmox
+from adapters.proxmox.record import RecordingPveApi
+from adapters.proxmox.replay import ReplayPveApi
 from collector.collect import LazySource, Source
 from collector.config import Config, DockerConfig, ProxmoxConfig, read_secret
 from collector.errors import ConfigError, SourceError
 from collector.limits import Deadline, RunLimits, run_limits
-from collector.model import Diagnosis, SourceKind, SourceResult
-from collector.progress import NoProgress, Progress, SourceProgress
+from collector.model import Diagnosis, Gap, SourceKind, SourceResult
+from collector.progress import NoProgress, Progress
 from collector.recording.redact import Redactor, redact_keys
+from collector.recording.store import write_json
 from collector.security import docker_transport, proxmox_transport
+
+if TYPE_CHECKING:
+    from adapters.docker.adapter import DockerApi
+
+Warn = Callable[[str], None]
+PveOpener = Callable[[], tuple[PveApi, PveApi]]
+DockerOpener = Callable[[], "DockerApi"]
 
 
 class MissingSource:
@@ -53,112 +65,167 @@ class _Tee:
         self.root = root
         self.redactor = redactor
 
-    def pve(self, name: str, api: Any) -> RecordingPveApi:
-        return RecordingPveApi(api, self.root / "pve" / name, self.redactor)
+    def pve(self, name: str, api: PveApi) -> PveApi:
+        return RecordingPveApi(api, Recorder(self.root / "pve" / name, self.redactor, write_json))
 
-    def docker(self, name: str, client: Any) -> RecordingDockerClient:
-        redactor = self.redactor.for_docker()
-        return RecordingDockerClient(client, self.root / "docker" / name, redactor)
+    def docker(self, name: str, client: DockerApi) -> DockerApi:
+        from adapters.docker.record import RecordingDockerClient  # lazily, see _LiveClients
+
+        recorder = Recorder(self.root / "docker" / name, self.redactor.for_docker(), write_json)
+        return RecordingDockerClient(client, recorder)
 
 
-def _live_proxmox(
-    cfg: ProxmoxConfig,
-    warn: Any,
-    limits: RunLimits,
-    deadline: Deadline,
-    tee: _Tee | None = None,
-    progress: SourceProgress | None = None,
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every source of one run shares."""
+
+    limits: RunLimits
+    deadline: Deadline | None
+    tee: _Tee | None = None
+    progress: Progress = field(default_factory=NoProgress)
+
+
+def _proxmox_source(
+    cfg: ProxmoxConfig, run: _Run, open_api: PveOpener, notes: tuple[Gap, ...] = ()
 ) -> Source:
-    notes = proxmox_transport(cfg)  # refuses clear text before any secret is read
-    secret = read_secret(cfg, warn=warn)
-    _check_file(cfg.ca_bundle, f"[[proxmox]] '{cfg.name}'", "ca_bundle")
-
     def connect() -> Source:
-        api, agent_api = open_proxmox_api(cfg, secret)
-        if tee is not None:
-            api, agent_api = tee.pve(cfg.name, api), tee.pve(cfg.name, agent_api)
+        api, agent_api = open_api()
+        if run.tee is not None:
+            api, agent_api = run.tee.pve(cfg.name, api), run.tee.pve(cfg.name, agent_api)
         return ProxmoxAdapter(
             cfg.name,
             api,
             agent_api=agent_api,
             concurrency=cfg.concurrency,
-            retries=limits.retries,
-            deadline=deadline,
-            progress=progress,
+            retries=run.limits.retries,
+            deadline=run.deadline,
+            progress=run.progress.source(cfg.name, "guests"),
         )
 
     return LazySource(cfg.name, SourceKind.PROXMOX, connect, notes=notes)
 
 
-def _live_docker(
-    cfg: DockerConfig,
-    limits: RunLimits,
-    deadline: Deadline,
-    tee: _Tee | None = None,
-    progress: SourceProgress | None = None,
+def _docker_source(
+    cfg: DockerConfig, run: _Run, open_client: DockerOpener, notes: tuple[Gap, ...] = ()
 ) -> Source:
-    # Imported only when an engine is configured: the docker SDK (and paramiko, which it always
-    # loads) is a third of the start-up time, wasted on a PVE-only lab.
-    from adapters.docker import DockerAdapter
-    from adapters.docker_client import open_docker_client
-
-    notes = docker_transport(cfg)
-    for key in ("tls_ca", "tls_cert", "tls_key"):
-        _check_file(getattr(cfg, key), f"[[docker]] '{cfg.name}'", key)
-
     def connect() -> Source:
-        client: Any = open_docker_client(cfg)
-        if tee is not None:
-            client = tee.docker(cfg.name, client)
+        from adapters.docker.adapter import DockerAdapter  # lazily, see _LiveClients
+
+        client = open_client()
+        if run.tee is not None:
+            client = run.tee.docker(cfg.name, client)
         return DockerAdapter(
             cfg.name,
             cfg.url,
             client,
             concurrency=cfg.concurrency,
-            retries=limits.retries,
-            deadline=deadline,
-            progress=progress,
+            retries=run.limits.retries,
+            deadline=run.deadline,
+            progress=run.progress.source(cfg.name, "containers"),
         )
 
     return LazySource(cfg.name, SourceKind.DOCKER, connect, notes=notes)
 
 
+class _LiveClients:
+    """Opens live connections, after refusing unsafe transports and reading the secrets."""
+
+    def __init__(self, warn: Warn | None) -> None:
+        self._warn = warn
+
+    def proxmox(self, cfg: ProxmoxConfig, run: _Run) -> Source:
+        notes = proxmox_transport(cfg)  # refuses clear text before any secret is read
+        secret = read_secret(cfg, warn=self._warn)
+        _check_file(cfg.ca_bundle, f"[[proxmox]] '{cfg.name}'", "ca_bundle")
+        return _proxmox_source(cfg, run, partial(open_client, cfg, secret), notes)
+
+    def docker(self, cfg: DockerConfig, run: _Run) -> Source:
+        notes = docker_transport(cfg)
+        for key in ("tls_ca", "tls_cert", "tls_key"):
+            _check_file(getattr(cfg, key), f"[[docker]] '{cfg.name}'", key)
+
+        def open_docker() -> DockerApi:
+            # Imported only when an engine is configured: the docker SDK (and paramiko, which it
+            # always loads) is a third of the start-up time, wasted on a PVE-only lab.
+            from adapters.docker.client import DockerClient
+
+            return DockerClient(cfg)
+
+        return _docker_source(cfg, run, open_docker, notes)
+
+
+class _ReplayClients:
+    """Opens the recorded answers under ``folder``; a source missing there is reported."""
+
+    def __init__(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise ConfigError(f"replay folder {folder} does not exist or is not a folder")
+        self._folder = folder
+
+    def proxmox(self, cfg: ProxmoxConfig, run: _Run) -> Source:
+        root = self._folder / "pve" / cfg.name
+        if not root.is_dir():
+            return MissingSource(
+                cfg.name, SourceKind.PROXMOX, f"{cfg.name}: not in recording {root}"
+            )
+        api = ReplayPveApi(root, cfg.name)
+        return _proxmox_source(cfg, run, lambda: (api, api))
+
+    def docker(self, cfg: DockerConfig, run: _Run) -> Source:
+        root = self._folder / "docker" / cfg.name
+        if not root.is_dir():
+            return MissingSource(
+                cfg.name, SourceKind.DOCKER, f"{cfg.name}: not in recording {root}"
+            )
+
+        def open_docker() -> DockerApi:
+            from adapters.docker.replay import ReplayDockerClient  # lazily, see _LiveClients
+
+            return ReplayDockerClient(root, cfg.name)
+
+        return _docker_source(cfg, run, open_docker)
+
+
+def _sources(config: Config, clients: _LiveClients | _ReplayClients, run: _Run) -> list[Source]:
+    sources = [clients.proxmox(p, run) for p in config.proxmox]
+    sources += [clients.docker(d, run) for d in config.docker]
+    return sources
+
+
 def live_sources(
-    config: Config, warn: Any = None, progress: Progress | None = None
+    config: Config, warn: Warn | None = None, progress: Progress | None = None
 ) -> list[Source]:
     """Live sources sharing one run deadline, which starts now (see ``collector/limits.py``).
 
     ``progress`` (a terminal's progress line) gets one ``(done, total)`` callback per source.
     """
     limits = run_limits(config)
-    deadline = Deadline(limits.deadline_seconds)
-    shown = progress or NoProgress()
-    sources = [
-        _live_proxmox(p, warn, limits, deadline, progress=shown.source(p.name, "guests"))
-        for p in config.proxmox
-    ]
-    sources += [
-        _live_docker(d, limits, deadline, progress=shown.source(d.name, "containers"))
-        for d in config.docker
-    ]
-    return sources
+    run = _Run(limits, Deadline(limits.deadline_seconds), progress=progress or NoProgress())
+    return _sources(config, _LiveClients(warn), run)
 
 
-def recording_sources(config: Config, root: Path, warn: Any = None) -> list[Source]:
-    """``live_sources`` whose clients also write every (redacted) answer under ``root``.
+def replay_sources(config: Config, recording: Path) -> list[Source]:
+    """Sources answering from a recording folder: no network, no deadline, no retry (a
+    recorded answer does not change on a second ask)."""
+    run_limits(config)  # a bad [collect] table is a config error in replay mode too
+    return _sources(config, _ReplayClients(recording), _Run(RunLimits(retries=0), None))
 
-    ``collect record`` uses these; ``anonymise_recording`` (re-exported here for the CLI)
-    rewrites what they wrote when ``--anonymise`` is given.
-    """
+
+def recording_sources(
+    config: Config, root: Path, warn: Warn | None = None, *, replay: Path | None = None
+) -> list[Source]:
+    """``live_sources`` (or, given ``replay``, ``replay_sources``) whose clients also write every
+    redacted answer under ``root``. ``collect record`` uses these; re-recording a recording is
+    how the tests prove that record-then-replay gives back the same report."""
     tee = _Tee(root, Redactor(redact_keys(config)))
+    if replay is not None:
+        return _sources(config, _ReplayClients(replay), _Run(RunLimits(retries=0), None, tee))
     limits = run_limits(config)
-    deadline = Deadline(limits.deadline_seconds)
-    sources = [_live_proxmox(p, warn, limits, deadline, tee=tee) for p in config.proxmox]
-    sources += [_live_docker(d, limits, deadline, tee=tee) for d in config.docker]
-    return sources
+    run = _Run(limits, Deadline(limits.deadline_seconds), tee)
+    return _sources(config, _LiveClients(warn), run)
 
 
-def doctor_probes(config: Config, warn: Any = None) -> list[Callable[[], Diagnosis]]:
+def doctor_probes(config: Config, warn: Warn | None = None) -> list[Callable[[], Diagnosis]]:
     """One ``collect doctor`` probe per source; config problems raise ``ConfigError`` first."""
     probes: list[Callable[[], Diagnosis]] = []
     for pve in config.proxmox:
@@ -167,41 +234,10 @@ def doctor_probes(config: Config, warn: Any = None) -> list[Callable[[], Diagnos
         _check_file(pve.ca_bundle, f"[[proxmox]] '{pve.name}'", "ca_bundle")
         probes.append(partial(diagnose_proxmox, pve, secret))
     for docker in config.docker:
-        from adapters.docker_probe import diagnose_docker  # lazily, see _live_docker
+        from adapters.docker.probe import diagnose_docker  # lazily, see _LiveClients
 
         docker_transport(docker)
         for key in ("tls_ca", "tls_cert", "tls_key"):
             _check_file(getattr(docker, key), f"[[docker]] '{docker.name}'", key)
         probes.append(partial(diagnose_docker, docker))
     return probes
-
-
-def replay_sources(config: Config, recording: Path) -> list[Source]:
-    run_limits(config)  # a bad [collect] table is a config error in replay mode too
-    if not recording.is_dir():
-        raise ConfigError(f"replay folder {recording} does not exist or is not a folder")
-    sources: list[Source] = []
-    for pve in config.proxmox:
-        root = recording / "pve" / pve.name
-        if root.is_dir():
-            sources.append(
-                ProxmoxAdapter(pve.name, ReplayPveApi(root), concurrency=pve.concurrency)
-            )
-        else:
-            sources.append(
-                MissingSource(pve.name, SourceKind.PROXMOX, f"{pve.name}: not in recording {root}")
-            )
-    for docker in config.docker:
-        from adapters.docker import DockerAdapter  # lazily, see _live_docker
-
-        root = recording / "docker" / docker.name
-        if root.is_dir():
-            client = ReplayDockerClient(root)
-            sources.append(DockerAdapter(docker.name, docker.url, client))
-        else:
-            sources.append(
-                MissingSource(
-                    docker.name, SourceKind.DOCKER, f"{docker.name}: not in recording {root}"
-                )
-            )
-    return sources

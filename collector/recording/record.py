@@ -1,6 +1,6 @@
 """One ``collect record`` run: collect live through tee clients, then publish the recording.
 
-The sources are the live ones with their clients wrapped in recorders (``adapters.record``,
+The sources are the live ones with their clients wrapped in recorders (``adapters/*/record.py``,
 built by ``collector.wiring.recording_sources``), so recording runs exactly the code path of
 ``collect report``. Answers land in a staging folder; if ``--anonymise`` is given the staged
 answers are rewritten into a second folder and the raw ones deleted; the config is written last
@@ -27,7 +27,7 @@ from collector.report import Report
 
 
 class RecordingAnonymiser(Protocol):
-    """Rewrites the recording under ``src`` into ``dst`` (``adapters.anonymise``)."""
+    """Rewrites the recording under ``src`` into ``dst`` (``collector.recording.anonymise``)."""
 
     def __call__(self, src: Path, dst: Path, pseudo: Pseudonymiser) -> None: ...
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from adapters.docker_parse import container_from_inspect, container_from_list, engine_labels
+from adapters.docker.parse import container_from_inspect, container_from_list, engine_labels
 
 
 def _inspect(config: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters import pve_parse as p
+from adapters.proxmox import parse as p
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Recorders and the anonymiser, on every shipped recording, with no network.
 
-Recording a *replay* runs the real recorders (``adapters/record.py``) over the real adapters, so
+Recording a *replay* runs the real recorders (``adapters/*/record.py``) over the real adapters,
+through the real wiring (``recording_sources(..., replay=folder)``), so
 "record, then replay the recording" must give back exactly the report of the original folder,
 for the demo lab and every scenario. Anonymising must keep the report's shape: same counts,
 same findings (rule, severity, subject), same roles and placements.
@@ -17,52 +18,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from docker import errors as docker_errors
-from proxmoxer.core import ResourceException
 
-from adapters.anonymise import anonymise_recording
-from adapters.docker import DockerAdapter
-from adapters.proxmox import ProxmoxAdapter
-from adapters.record import RecordingDockerClient, RecordingPveApi
-from adapters.replay import ReplayDockerClient, ReplayPveApi
-from collector.collect import Source, run_report
-from collector.config import Config, load_config
-from collector.model import SourceKind
+from adapters.common.recording import Recorder
+from adapters.docker import errors as docker_errors
+from adapters.docker.record import RecordingDockerClient
+from adapters.docker.replay import ReplayDockerClient
+from adapters.proxmox import errors as pve_errors
+from adapters.proxmox.record import RecordingPveApi
+from adapters.proxmox.replay import ReplayPveApi
+from collector.collect import run_report
+from collector.config import load_config
+from collector.errors import SourceConnectionError, SourceResponseError
+from collector.recording.anonymise import anonymise_recording
 from collector.recording.record import RecordOptions, record_lab
-from collector.recording.redact import Redactor, redact_keys
+from collector.recording.redact import Redactor
+from collector.recording.store import write_json
 from collector.render.json import report_document
 from collector.report import Report
-from collector.wiring import MissingSource, replay_sources
+from collector.wiring import recording_sources, replay_sources
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CASES = [FIXTURES / "demo-lab", *sorted(p.parent for p in FIXTURES.glob("scenarios/*/config.toml"))]
 NOW = datetime.fromisoformat("2026-11-26T12:00:00+00:00")
-
-
-def _tee_sources(config: Config, folder: Path, root: Path) -> list[Source]:
-    """What ``wiring.recording_sources`` builds, with replay clients instead of live ones."""
-    redactor = Redactor(redact_keys(config))
-    sources: list[Source] = []
-    for pve in config.proxmox:
-        if not (folder / "pve" / pve.name).is_dir():
-            sources.append(MissingSource(pve.name, SourceKind.PROXMOX, f"{pve.name}: missing"))
-            continue
-        api = RecordingPveApi(
-            ReplayPveApi(folder / "pve" / pve.name), root / "pve" / pve.name, redactor
-        )
-        sources.append(ProxmoxAdapter(pve.name, api))
-    for engine in config.docker:
-        if not (folder / "docker" / engine.name).is_dir():
-            sources.append(MissingSource(engine.name, SourceKind.DOCKER, f"{engine.name}: missing"))
-            continue
-        client = RecordingDockerClient(
-            ReplayDockerClient(folder / "docker" / engine.name),
-            root / "docker" / engine.name,
-            redactor.for_docker(),
-        )
-        sources.append(DockerAdapter(engine.name, engine.url, client))
-    return sources
 
 
 def _record(
@@ -70,7 +47,9 @@ def _record(
 ) -> Report:
     config = load_config(folder / "config.toml")
     options = RecordOptions(out, anonymiser=anonymise_recording if anonymise else None, salt=salt)
-    return record_lab(config, options, lambda root: _tee_sources(config, folder, root), now=NOW)
+    return record_lab(
+        config, options, lambda root: recording_sources(config, root, replay=folder), now=NOW
+    )
 
 
 def _replay(folder: Path) -> Report:
@@ -218,26 +197,28 @@ class _Flaky:
         return {"path": path, **params}
 
 
+def _recorder(root: Path, redactor: Redactor | None = None) -> Recorder:
+    return Recorder(root, redactor or Redactor(), write_json)
+
+
 def test_pve_error_is_recorded_then_replaced_by_a_later_answer(tmp_path: Path) -> None:
-    api = RecordingPveApi(
-        _Flaky(ResourceException(500, "Internal Server Error", "busy\n")), tmp_path, Redactor()
-    )
-    with pytest.raises(ResourceException):
+    busy = pve_errors.http_error("lab", "cluster/resources", 500, "busy\n")
+    api = RecordingPveApi(_Flaky(busy), _recorder(tmp_path))
+    with pytest.raises(SourceResponseError):
         api.get("cluster/resources", type="vm")
     error = tmp_path / "cluster" / "resources@type=vm.error.json"
     assert json.loads(error.read_text()) == {"status": 500, "message": "busy"}
-    with pytest.raises(ResourceException, match="busy"):
-        ReplayPveApi(tmp_path).get("cluster/resources", type="vm")
+    with pytest.raises(SourceResponseError) as replayed:
+        ReplayPveApi(tmp_path, "lab").get("cluster/resources", type="vm")
+    assert str(replayed.value) == str(busy) == "lab: GET cluster/resources: 500 busy"
     assert api.get("cluster/resources", type="vm") == {"path": "cluster/resources", "type": "vm"}
     assert not error.exists(), "a retried call must not leave both an answer and an error"
-    assert ReplayPveApi(tmp_path).get("cluster/resources", type="vm")["type"] == "vm"
+    assert ReplayPveApi(tmp_path, "lab").get("cluster/resources", type="vm")["type"] == "vm"
 
 
 def test_transport_failures_write_nothing(tmp_path: Path) -> None:
-    api = RecordingPveApi(
-        _Flaky(requests.exceptions.ConnectionError("refused")), tmp_path, Redactor()
-    )
-    with pytest.raises(requests.exceptions.ConnectionError):
+    api = RecordingPveApi(_Flaky(SourceConnectionError("lab: cannot connect")), _recorder(tmp_path))
+    with pytest.raises(SourceConnectionError):
         api.get("version")
     assert not any(tmp_path.iterdir())
 
@@ -253,20 +234,20 @@ class _DockerGone:
         return []
 
     def inspect_container(self, container: str) -> Any:
-        response = requests.Response()
-        response.status_code = 404
-        raise docker_errors.NotFound("gone", response=response, explanation="No such container: x")
+        raise docker_errors.http_error("apps", "/containers/abc/json", 404, "No such container: x")
 
     def inspect_image(self, image: str) -> Any:
         return {"Id": image, "RepoDigests": []}
 
 
 def test_docker_errors_and_image_names_use_the_replay_file_names(tmp_path: Path) -> None:
-    client = RecordingDockerClient(_DockerGone(), tmp_path, Redactor().for_docker())
-    with pytest.raises(docker_errors.NotFound):
+    client = RecordingDockerClient(_DockerGone(), _recorder(tmp_path, Redactor().for_docker()))
+    with pytest.raises(SourceResponseError) as live:
         client.inspect_container("abc")
     client.inspect_image("sha256:" + "f" * 64)
-    replay = ReplayDockerClient(tmp_path)
-    with pytest.raises(docker_errors.NotFound, match="No such container"):
+    replay = ReplayDockerClient(tmp_path, "apps")
+    with pytest.raises(SourceResponseError) as replayed:
         replay.inspect_container("abc")
+    assert str(replayed.value) == str(live.value)
+    assert replayed.value.status == 404 and "No such container" in str(replayed.value)
     assert replay.inspect_image("sha256:" + "f" * 64)["RepoDigests"] == []

@@ -1,7 +1,7 @@
 """The request budget, counted by real servers: the formula in ``adapters/budget.py`` is exact.
 
 A lab of known composition is served over HTTPS (``PveServer``) and a unix socket
-(``DockerServer``) and collected through the real client stack (``open_proxmox_api`` /
+(``DockerServer``) and collected through the real client stack (``open_client`` /
 ``open_docker_client``), so what is counted is what a live run would send: per endpoint, per
 method, per connection.
 """
@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from adapters.budget import FIXED_ENDPOINTS, PVE_FIXED, docker_budget, pve_budget
-from adapters.docker import DockerAdapter
-from adapters.docker_client import open_docker_client
-from adapters.proxmox import FIXED_REQUESTS, ProxmoxAdapter
-from adapters.proxmox_client import open_proxmox_api
+from adapters.docker.adapter import DockerAdapter
+from adapters.docker.client import DockerClient
+from adapters.proxmox.adapter import FIXED_REQUESTS, ProxmoxAdapter
+from adapters.proxmox.client import open_client
 from collector.config import DockerConfig, ProxmoxConfig
 from collector.model import SourceResult
+from tests.support.budget import FIXED_ENDPOINTS, PVE_FIXED, docker_budget, pve_budget
 from tests.support.docker_server import DockerServer
 from tests.support.pve_server import (
     DEFAULT_PASSWORD,
@@ -112,7 +112,7 @@ def _config(server: PveServer, *, password: bool = False, **extra: Any) -> Proxm
 
 
 def _collect(cfg: ProxmoxConfig, secret: str) -> SourceResult:
-    api, agent_api = open_proxmox_api(cfg, secret)
+    api, agent_api = open_client(cfg, secret)
     return ProxmoxAdapter("lab", api, agent_api=agent_api, concurrency=cfg.concurrency).collect()
 
 
@@ -194,7 +194,7 @@ def test_a_hung_agent_costs_its_own_short_timeout_not_the_run(lab: Path) -> None
 def test_docker_requests_are_one_listing_plus_the_inspects_it_needs(lab: Path) -> None:
     with DockerServer(lab / "docker" / "apps") as server:
         cfg = DockerConfig(name="apps", url=server.url, concurrency=CONCURRENCY)
-        result = DockerAdapter("apps", cfg.url, open_docker_client(cfg), concurrency=4).collect()
+        result = DockerAdapter("apps", cfg.url, DockerClient(cfg), concurrency=4).collect()
         seen = server.requests_by_endpoint()
         connections = server.connection_count
         methods = {r.method for r in server.request_log}

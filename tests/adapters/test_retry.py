@@ -1,4 +1,5 @@
-"""The retry policy and the run deadline, without a network: what is retried, and how often."""
+"""The retry policy and the run deadline, without a network: what is retried, and how often; and
+the clients' boundary, where library exceptions become the collector's error types."""
 
 from __future__ import annotations
 
@@ -6,57 +7,90 @@ from typing import Any
 
 import pytest
 import requests
-from docker import errors as docker_errors
-from proxmoxer.core import ResourceException
+import urllib3.exceptions
 
-from adapters import docker_errors as docker_policy
-from adapters import pve_errors as pve_policy
-from adapters.docker import DockerAdapter
-from adapters.retry import with_retry
+from adapters.common.retry import retryable, with_retry
+from adapters.docker import errors as docker_errors
+from adapters.docker.adapter import DockerAdapter
+from adapters.proxmox import errors as pve_errors
 from collector.config import Config
-from collector.errors import ConfigError, SourceDeadlineError
+from collector.errors import (
+    ConfigError,
+    SourceAuthError,
+    SourceConnectionError,
+    SourceDeadlineError,
+    SourceError,
+    SourceHandshakeError,
+    SourceResponseError,
+    SourceTimeoutError,
+)
 from collector.limits import Deadline, RunLimits, run_limits
 
 
-def _api_error(status: int) -> docker_errors.APIError:
-    response = requests.Response()
-    response.status_code = status
-    return docker_errors.APIError("x", response=response)
-
-
 @pytest.mark.parametrize(
     ("exc", "retry"),
     [
-        (ResourceException(502, "Bad Gateway", ""), True),
-        (ResourceException(503, "Service Unavailable", ""), True),
-        (ResourceException(504, "Gateway Timeout", ""), True),
-        (ResourceException(500, "Internal Server Error", "agent not running"), False),
-        (ResourceException(501, "Not Implemented", ""), False),
-        (ResourceException(595, "No route to host", ""), False),
-        (ResourceException(401, "Unauthorized", ""), False),
-        (requests.exceptions.ConnectionError("refused"), True),
-        (requests.exceptions.ReadTimeout("slow"), True),
-        (requests.exceptions.SSLError("certificate verify failed"), False),
+        (SourceResponseError("x", status=502), True),
+        (SourceResponseError("x", status=503), True),
+        (SourceResponseError("x", status=504), True),
+        (SourceResponseError("agent not running", status=500), False),
+        (SourceResponseError("x", status=501), False),
+        (SourceResponseError("node offline", status=595), False),
+        (SourceResponseError("not found", status=404), False),
+        (SourceResponseError("malformed JSON"), False),
+        (SourceAuthError("x", status=401), False),
+        (SourceConnectionError("refused"), True),
+        (SourceTimeoutError("slow"), True),
+        (SourceHandshakeError("certificate verify failed"), False),
+        (SourceDeadlineError("too late"), False),
         (ValueError("Expecting value"), False),
     ],
 )
-def test_pve_retry_policy(exc: BaseException, retry: bool) -> None:
-    assert pve_policy.retryable(exc) is retry
+def test_retry_policy_keys_on_the_collectors_error_types(exc: BaseException, retry: bool) -> None:
+    assert retryable(exc) is retry
+
+
+_TIMEOUT = urllib3.exceptions.ReadTimeoutError(None, "/", "Read timed out.")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
-    ("exc", "retry"),
+    ("exc", "kind"),
     [
-        (_api_error(503), True),
-        (_api_error(500), False),
-        (_api_error(404), False),
-        (requests.exceptions.ConnectionError("reset"), True),
-        (requests.exceptions.SSLError("bad cert"), False),
-        (docker_errors.DockerException("Error while fetching server API version"), False),
+        (
+            urllib3.exceptions.MaxRetryError(None, "/", urllib3.exceptions.SSLError("bad")),
+            SourceHandshakeError,
+        ),  # type: ignore[arg-type]
+        (_TIMEOUT, SourceTimeoutError),
+        (urllib3.exceptions.ProtocolError("Connection aborted."), SourceConnectionError),
+        (ConnectionRefusedError("Connection refused"), SourceConnectionError),
     ],
 )
-def test_docker_retry_policy(exc: BaseException, retry: bool) -> None:
-    assert docker_policy.retryable(exc) is retry
+def test_pve_client_translates_transport_failures(exc: Exception, kind: type) -> None:
+    error = pve_errors.transport_error("lab", "version", exc)
+    assert type(error) is kind and error.status is None and str(error).startswith("lab: ")
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (requests.exceptions.ConnectionError("Connection reset by peer"), SourceConnectionError),
+        (
+            requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] bad cert"),
+            SourceHandshakeError,
+        ),
+        (requests.exceptions.ReadTimeout("Read timed out."), SourceTimeoutError),
+        (FileNotFoundError(2, "No such file or directory"), SourceConnectionError),
+    ],
+)
+def test_docker_client_translates_transport_failures(exc: Exception, kind: type) -> None:
+    error = docker_errors.transport_error("apps", "/info", exc)
+    assert type(error) is kind and error.status is None and str(error).startswith("apps: ")
+
+
+def test_http_errors_keep_the_sources_own_words() -> None:
+    error: SourceError = docker_errors.http_error("apps", "/info", 403, "denied by proxy\nmore")
+    assert isinstance(error, SourceAuthError)
+    assert (error.status, error.reason) == (403, "denied by proxy")
 
 
 class _Flaky:
@@ -71,23 +105,19 @@ class _Flaky:
         return "ok"
 
 
-def _always(_: BaseException) -> bool:
-    return True
-
-
 def test_with_retry_retries_at_most_n_times() -> None:
-    call = _Flaky([OSError("1")])
-    assert with_retry(call, retries=1, retryable=_always, deadline=None, what="x") == "ok"
-    call = _Flaky([OSError("1"), OSError("2")])
-    with pytest.raises(OSError, match="2"):
-        with_retry(call, retries=1, retryable=_always, deadline=None, what="x")
+    call = _Flaky([SourceConnectionError("1")])
+    assert with_retry(call, retries=1, deadline=None, what="x") == "ok"
+    call = _Flaky([SourceConnectionError("1"), SourceConnectionError("2")])
+    with pytest.raises(SourceConnectionError, match="2"):
+        with_retry(call, retries=1, deadline=None, what="x")
     assert call.calls == 2
 
 
 def test_with_retry_never_retries_what_the_policy_refuses() -> None:
-    call = _Flaky([OSError("deterministic")])
-    with pytest.raises(OSError):
-        with_retry(call, retries=3, retryable=lambda _: False, deadline=None, what="x")
+    call = _Flaky([SourceResponseError("deterministic", status=500)])
+    with pytest.raises(SourceResponseError):
+        with_retry(call, retries=3, deadline=None, what="x")
     assert call.calls == 1
 
 
@@ -106,7 +136,7 @@ def test_deadline_refuses_to_start_a_request_once_passed() -> None:
     clock.now = 10
     call = _Flaky([])
     with pytest.raises(SourceDeadlineError, match="deadline of 10 s"):
-        with_retry(call, retries=1, retryable=_always, deadline=deadline, what="lab: GET x")
+        with_retry(call, retries=1, deadline=deadline, what="lab: GET x")
     assert call.calls == 0
 
 
@@ -114,9 +144,9 @@ def test_no_retry_when_the_deadline_would_cut_it_short() -> None:
     clock = _Clock()
     deadline = Deadline(10, clock=clock)
     clock.now = 9.95
-    call = _Flaky([OSError("slow")])
-    with pytest.raises(OSError):
-        with_retry(call, retries=1, retryable=_always, deadline=deadline, what="x")
+    call = _Flaky([SourceTimeoutError("slow")])
+    with pytest.raises(SourceTimeoutError):
+        with_retry(call, retries=1, deadline=deadline, what="x")
     assert call.calls == 1
 
 
@@ -135,7 +165,7 @@ class _Client:
     def containers(self, all: bool = False) -> Any:
         self.listings += 1
         if self.listings == 1:
-            raise requests.exceptions.ConnectionError("Connection reset by peer")
+            raise SourceConnectionError("e: cannot connect to the engine (connection reset)")
         return []
 
     def inspect_container(self, container: str) -> Any:

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from adapters.docker import DockerAdapter
-from adapters.fanout import fan_out
-from adapters.proxmox import ProxmoxAdapter
+from adapters.common.fanout import fan_out
+from adapters.docker.adapter import DockerAdapter
+from adapters.proxmox.adapter import ProxmoxAdapter
 from collector.collect import Source, collect_all, run_report
 from collector.config import parse_config
 from collector.model import SourceResult

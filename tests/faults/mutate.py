@@ -15,11 +15,10 @@ import random
 from pathlib import Path
 from typing import Any
 
-import requests
-from docker import errors as docker_errors
-from proxmoxer.core import ResourceException
-
-from adapters.replay import ReplayDockerClient, recording_file
+from adapters.common.recording import recording_file
+from adapters.docker import errors as docker_errors
+from adapters.docker.replay import ReplayDockerClient
+from adapters.proxmox import errors as pve_errors
 
 OPERATIONS = (
     "drop_key",
@@ -140,20 +139,18 @@ class DictPveApi:
             return copy.deepcopy(self.files[key])
         error = self.files.get(key + ".error")
         if isinstance(error, dict) and isinstance(error.get("status"), int):
-            raise ResourceException(error["status"], "Error", str(error.get("message", "")))
-        raise ResourceException(501, "Not Implemented", f"Method 'GET /{path}' not implemented")
+            raise pve_errors.http_error("lab", path, error["status"], str(error.get("message", "")))
+        raise pve_errors.http_error("lab", path, 501, f"Method 'GET /{path}' not implemented")
 
 
 class DictDockerClient(ReplayDockerClient):
     """Answers the Docker adapter's five calls like ``ReplayDockerClient``, from memory."""
 
     def __init__(self, files: dict[str, Any]) -> None:
-        super().__init__(Path())
+        super().__init__(Path(), "apps")
         self.files = files
 
-    def _answer(self, name: str) -> Any:
+    def _answer(self, name: str, what: str) -> Any:
         if name in self.files:
             return copy.deepcopy(self.files[name])
-        response = requests.Response()
-        response.status_code = 404
-        raise docker_errors.NotFound("page not found", response=response)
+        raise docker_errors.http_error("apps", what, 404, "page not found")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.pve_probe import judge, needed_privileges
+from adapters.proxmox.probe import judge, needed_privileges
 from collector.model import CheckState
 from tests.faults.lab import AUDITOR_PERMISSIONS, build_lab, docker_toml, invoke, pve_toml
 from tests.support.certs import ServerCerts

@@ -15,10 +15,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.docker import DockerAdapter
-from adapters.docker_parse import container_from_inspect, container_from_list
-from adapters.proxmox import ProxmoxAdapter
-from adapters.pve_parse import GUEST_STATES
+from adapters.docker.adapter import DockerAdapter
+from adapters.docker.parse import container_from_inspect, container_from_list
+from adapters.proxmox.adapter import ProxmoxAdapter
+from adapters.proxmox.parse import GUEST_STATES
 from collector.collect import run_report
 from collector.config import load_config
 from collector.model import SourceResult

@@ -17,9 +17,9 @@ from typing import Literal
 import certifi
 import pytest
 
-from adapters.proxmox import ProxmoxAdapter
-from adapters.proxmox_client import open_proxmox_api
-from adapters.replay import ReplayPveApi
+from adapters.proxmox.adapter import ProxmoxAdapter
+from adapters.proxmox.client import open_client
+from adapters.proxmox.replay import ReplayPveApi
 from collector.collect import collect_all
 from collector.config import Config, ProxmoxConfig
 from collector.model import SourceResult, SourceStatus
@@ -71,7 +71,7 @@ def collect_live(cfg: ProxmoxConfig, secret: str, monkeypatch: pytest.MonkeyPatc
 
 
 def replayed() -> SourceResult:
-    return ProxmoxAdapter("homelab", ReplayPveApi(DEMO)).collect()
+    return ProxmoxAdapter("homelab", ReplayPveApi(DEMO, "homelab")).collect()
 
 
 def guests_on_online_nodes() -> int:
@@ -83,7 +83,7 @@ def guests_on_online_nodes() -> int:
 
 @pytest.mark.parametrize("auth", ["token", "password"])
 def test_real_client_collects_the_cluster_replay_collects(server: PveServer, auth: Auth) -> None:
-    api, agent_api = open_proxmox_api(pve_config(server, auth), SECRETS[auth])
+    api, agent_api = open_client(pve_config(server, auth), SECRETS[auth])
     live = ProxmoxAdapter("homelab", api, agent_api=agent_api).collect()
     assert live.status.error is None
     assert live.cluster is not None and len(live.cluster.guests) > 25
@@ -96,7 +96,7 @@ def test_real_client_collects_the_cluster_replay_collects(server: PveServer, aut
 def test_only_gets_plus_the_ticket_login_and_no_per_node_listing(
     server: PveServer, auth: Auth
 ) -> None:
-    api, agent_api = open_proxmox_api(pve_config(server, auth), SECRETS[auth])
+    api, agent_api = open_client(pve_config(server, auth), SECRETS[auth])
     ProxmoxAdapter("homelab", api, agent_api=agent_api).collect()
     log = server.request_log
     writes = [(r.method, r.path) for r in log if r.method != "GET"]

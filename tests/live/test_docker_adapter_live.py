@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from adapters.docker import DockerAdapter
-from adapters.docker_client import open_docker_client
+from adapters.docker.adapter import DockerAdapter
+from adapters.docker.client import DockerClient
 from collector.cli import app
 from collector.collect import collect_all
 from collector.config import Config, DockerConfig
@@ -138,7 +138,7 @@ def test_tls_engine_with_the_right_ca_and_client_cert(
 
 def test_the_same_engine_reads_the_same_over_unix_and_tls(live_lab: LiveLab) -> None:
     bravo = live_lab.bravo
-    client = open_docker_client(DockerConfig(name="b", url=bravo.unix_url))
+    client = DockerClient(DockerConfig(name="b", url=bravo.unix_url))
     over_unix = DockerAdapter("b", bravo.unix_url, client).collect().engine
     assert bravo.tcp_url is not None
     over_tls = collect(tls_config(bravo, name="b")).engine
@@ -254,7 +254,7 @@ def test_container_environment_never_reaches_model_or_report(
 def test_a_container_removed_between_list_and_inspect_is_simply_gone(live_lab: LiveLab) -> None:
     """The adapter lists, then inspects: a 404 on inspect must drop the container quietly."""
     alpha = live_lab.alpha
-    real = open_docker_client(DockerConfig(name="alpha", url=alpha.unix_url))
+    real = DockerClient(DockerConfig(name="alpha", url=alpha.unix_url))
 
     class Vanishing:
         def __getattr__(self, name: str) -> Any:

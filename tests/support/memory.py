@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from proxmoxer.core import ResourceException
-
+from adapters.docker import errors as docker_errors
+from adapters.docker.replay import image_file
+from adapters.proxmox import errors
 from tests.support.pve_server import recording_key
 
 
@@ -24,27 +25,32 @@ class MemoryPveApi:
     def get(self, path: str, **params: Any) -> Any:
         key = recording_key(path.strip("/"), [(k, str(v)) for k, v in params.items()])
         if key not in self._answers:
-            raise ResourceException(501, "Not Implemented", f"Method 'GET /{path}' not implemented")
+            raise errors.http_error("lab", path, 501, f"Method 'GET /{path}' not implemented")
         return self._answers[key]
 
 
 class MemoryDockerClient:
-    """The five docker ``APIClient`` calls the Docker adapter makes, from a dict."""
+    """The five reads the Docker adapter makes, like ``ReplayDockerClient``, from a dict."""
 
     def __init__(self, answers: dict[str, Any]) -> None:
         self._answers = answers
 
+    def _answer(self, key: str, what: str) -> Any:
+        if key not in self._answers:
+            raise docker_errors.http_error("apps", what, 404, "page not found")
+        return self._answers[key]
+
     def info(self) -> Any:
-        return self._answers["info"]
+        return self._answer("info", "/info")
 
     def version(self) -> Any:
-        return self._answers["version"]
+        return self._answer("version", "/version")
 
     def containers(self, all: bool = False) -> Any:
-        return self._answers["containers"]
+        return self._answer("containers", "/containers/json")
 
     def inspect_container(self, container: str) -> Any:
-        return self._answers[f"containers/{container}"]
+        return self._answer(f"containers/{container}", f"/containers/{container[:12]}/json")
 
     def inspect_image(self, image: str) -> Any:
-        return self._answers[f"images/{image.replace(':', '-')}"]
+        return self._answer(image_file(image), f"/images/{image[:19]}/json")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from adapters import pve_parse as p
+from adapters.proxmox import parse as p
 from collector.errors import SourceDeadlineError, SourceError, SourceResponseError
 from collector.model import BackupJob, BackupVolume, Form, Gap, Guest, Node, Storage
 

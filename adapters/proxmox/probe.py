@@ -27,10 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.proxmox_client import open_proxmox_api
-from adapters.pve_errors import translate
-from adapters.pve_normalise import agent_privilege
-from collector.config import ProxmoxConfig
+from adapters.proxmox.client import PveSettings, open_client, trusted_cas
+from adapters.proxmox.normalise import agent_privilege
 from collector.errors import SourceAuthError, SourceConnectionError, SourceError
 from collector.model import Check, CheckState, Diagnosis, SourceKind
 
@@ -91,16 +89,16 @@ def judge(permissions: Mapping[str, Any], need: Need) -> Check:
     )
 
 
-def _tls_check(cfg: ProxmoxConfig) -> Check:
+def _tls_check(cfg: PveSettings) -> Check:
     if cfg.scheme == "http":
         return Check("tls", CheckState.WARN, "none: plain HTTP (allow_insecure_http = true)")
     if not cfg.verify_ssl:
         return Check("tls", CheckState.WARN, "certificate NOT verified (verify_ssl = false)")
-    anchor = f"ca_bundle {cfg.ca_bundle}" if cfg.ca_bundle else "the system CA store"
+    anchor = f"ca_bundle {cfg.ca_bundle}" if cfg.ca_bundle else f"the CA bundle {trusted_cas(cfg)}"
     return Check("tls", CheckState.OK, f"certificate verified against {anchor}")
 
 
-def diagnose_proxmox(cfg: ProxmoxConfig, secret: str) -> Diagnosis:
+def diagnose_proxmox(cfg: PveSettings, secret: str) -> Diagnosis:
     """Connect, log in, read the version and the token's own permissions; never raises."""
     checks: list[Check] = []
 
@@ -110,8 +108,8 @@ def diagnose_proxmox(cfg: ProxmoxConfig, secret: str) -> Diagnosis:
     where = f"{cfg.scheme}://{cfg.host}:{cfg.port}"
     who = f"token {cfg.user}!{cfg.token_name}" if cfg.token_name else f"user {cfg.user}"
     try:
-        api, _ = open_proxmox_api(cfg, secret)
-        version_answer = _get(api, cfg.name, "version")
+        api, _ = open_client(cfg, secret)
+        version_answer = api.get("version")
     except SourceConnectionError as exc:
         checks.append(Check("reachable", CheckState.FAIL, str(exc)))
         return done()
@@ -131,7 +129,7 @@ def diagnose_proxmox(cfg: ProxmoxConfig, secret: str) -> Diagnosis:
         Check("version", CheckState.OK if version else CheckState.WARN, f"PVE {version or '?'}")
     )
     try:
-        permissions = _get(api, cfg.name, "access/permissions")
+        permissions = api.get("access/permissions")
     except SourceError as exc:
         checks.append(Check("permissions", CheckState.FAIL, f"cannot list own privileges: {exc}"))
         return done()
@@ -140,10 +138,3 @@ def diagnose_proxmox(cfg: ProxmoxConfig, secret: str) -> Diagnosis:
         return done()
     checks += [judge(permissions, need) for need in needed_privileges(version)]
     return done()
-
-
-def _get(api: Any, source: str, path: str) -> Any:
-    try:
-        return api.get(path)
-    except Exception as exc:
-        raise translate(exc, source, path) from exc

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from adapters.docker_client import open_docker_client
-from adapters.docker_errors import is_not_found, translate
-from collector.config import DockerConfig
+from adapters.docker.client import DockerClient, DockerSettings
+from adapters.docker.errors import is_not_found
 from collector.errors import SourceAuthError, SourceError
 from collector.model import Check, CheckState, Diagnosis, SourceKind
 
 
-def _transport(cfg: DockerConfig) -> Check:
+def _transport(cfg: DockerSettings) -> Check:
     if cfg.url.startswith("tcp://"):
         if cfg.tls_ca:
             return Check("tls", CheckState.OK, f"engine certificate verified against {cfg.tls_ca}")
@@ -47,7 +46,7 @@ def _try(checks: list[Check], name: str, call: Callable[[], Any], *, optional: b
     return answer
 
 
-def diagnose_docker(cfg: DockerConfig) -> Diagnosis:
+def diagnose_docker(cfg: DockerSettings) -> Diagnosis:
     """Connect and try every read the collector makes; never raises."""
     checks: list[Check] = []
 
@@ -55,8 +54,8 @@ def diagnose_docker(cfg: DockerConfig) -> Diagnosis:
         return Diagnosis(cfg.name, SourceKind.DOCKER, tuple(checks))
 
     try:
-        client = open_docker_client(cfg)
-        version = _call(cfg.name, "/version", client.version)
+        client = DockerClient(cfg)
+        version = client.version()
     except SourceError as exc:
         checks.append(Check("reachable", CheckState.FAIL, str(exc)))
         return done()
@@ -64,11 +63,11 @@ def diagnose_docker(cfg: DockerConfig) -> Diagnosis:
     if isinstance(version, Mapping):
         text = f"Docker {version.get('Version', '?')}, API {version.get('ApiVersion', '?')}"
         checks.append(Check("version", CheckState.OK, text))
-    _try(checks, "GET /info", lambda: _call(cfg.name, "/info", client.info), optional=False)
+    _try(checks, "GET /info", client.info, optional=False)
     listing = _try(
         checks,
         "GET /containers/json",
-        lambda: _call(cfg.name, "/containers/json", lambda: client.containers(all=True)),
+        lambda: client.containers(all=True),
         optional=False,
     )
     first = listing[0] if isinstance(listing, list) and listing else None
@@ -77,21 +76,14 @@ def diagnose_docker(cfg: DockerConfig) -> Diagnosis:
         _try(
             checks,
             "GET /containers/{id}/json",
-            lambda: _call(cfg.name, "inspect", lambda: client.inspect_container(cid)),
+            lambda: client.inspect_container(cid),
             optional=False,
         )
         if isinstance(image, str):
             _try(
                 checks,
                 "GET /images/{id}/json",
-                lambda: _call(cfg.name, "image inspect", lambda: client.inspect_image(image)),
+                lambda: client.inspect_image(image),
                 optional=True,
             )
     return done()
-
-
-def _call(source: str, what: str, call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except Exception as exc:
-        raise translate(exc, source, what) from exc

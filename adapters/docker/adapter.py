@@ -2,9 +2,10 @@
 
 Request budget per engine: ``/info`` + ``/version`` + one ``/containers/json?all=1`` + one inspect
 per container + one image inspect per distinct image the listing names without a digest (for
-the repo digest; see ``adapters/budget.py``). Inspects and image inspects run concurrently,
+the repo digest; see ``tests/support/budget.py``). Inspects and image inspects run concurrently,
 bounded by the engine's ``concurrency``, each worker looping over the shared list
-(``adapters/fanout.py``).
+(``adapters/common/fanout.py``). The client is ``DockerClient`` (``client.py``) when live and
+``ReplayDockerClient`` (``replay.py``) for recordings; either raises only ``SourceError``s.
 """
 
 from __future__ import annotations
@@ -16,21 +17,23 @@ from dataclasses import replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from adapters.docker_errors import is_not_found, retryable, translate
-from adapters.docker_parse import (
+from adapters.common.fanout import fan_out
+from adapters.common.retry import with_retry
+from adapters.docker.errors import is_not_found
+from adapters.docker.parse import (
     container_from_inspect,
     container_from_list,
     engine_labels,
     image_digest,
 )
-from adapters.fanout import fan_out
-from adapters.retry import with_retry
 from collector.errors import SourceDeadlineError, SourceError
 from collector.limits import Deadline
 from collector.model import Container, Engine, Gap, SourceKind, SourceResult, SourceStatus
 
 
 class DockerApi(Protocol):
+    """The reads the adapter makes; each returns decoded JSON or raises ``SourceError``."""
+
     def info(self) -> Any: ...
     def version(self) -> Any: ...
     def containers(self, all: bool = False) -> Any: ...
@@ -78,16 +81,9 @@ class DockerAdapter:
                 self._requests += 1
             return method(*args, **kwargs)
 
-        try:
-            return with_retry(
-                attempt,
-                retries=self._retries,
-                retryable=retryable,
-                deadline=self._deadline,
-                what=f"{self.name}: GET {what}",
-            )
-        except Exception as exc:
-            raise translate(exc, self.name, what) from exc
+        return with_retry(
+            attempt, retries=self._retries, deadline=self._deadline, what=f"{self.name}: GET {what}"
+        )
 
     def collect(self) -> SourceResult:
         gaps: list[Gap] = []

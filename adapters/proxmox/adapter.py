@@ -1,9 +1,9 @@
 """Proxmox VE adapter: reads one cluster through anything that answers ``api.get(path, **params)``.
 
-That is ``adapters.pve_http.PveHttpApi`` (a lean GET client on proxmoxer's login) or a
-``proxmoxer.ProxmoxAPI`` when live and a ``ReplayPveApi`` for recordings, so the same code path
-runs in both. Request budget per cluster (``adapters/budget.py`` computes it and
-``docs/performance.md`` measures it):
+That is ``PveClient`` (``client.py``) when live and ``ReplayPveApi`` (``replay.py``) for
+recordings, so the same code path runs in both; either raises only ``SourceError``s. Request
+budget per cluster (``tests/support/budget.py`` computes it and ``docs/performance.md``
+measures it):
 
     8 cluster-wide GETs (version, cluster/status, cluster/resources x2, pools, HA, backup jobs,
     not-backed-up) + 1 config per guest on an online node + 1 agent call per running QEMU guest
@@ -21,10 +21,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from adapters import pve_parse as p
-from adapters.fanout import fan_out
-from adapters.pve_errors import retryable, translate
-from adapters.pve_normalise import (
+from adapters.common.fanout import fan_out
+from adapters.common.retry import with_retry
+from adapters.proxmox import parse as p
+from adapters.proxmox.normalise import (
     agent_permission_gap,
     apply_config,
     backup_jobs_of,
@@ -39,7 +39,6 @@ from adapters.pve_normalise import (
     version_of,
     volumes_of,
 )
-from adapters.retry import with_retry
 from collector.errors import (
     SourceAuthError,
     SourceError,
@@ -62,7 +61,8 @@ FIXED_REQUESTS = 8
 
 
 class PveApi(Protocol):
-    def get(self, path: str, **params: Any) -> Any: ...
+    def get(self, path: str, **params: Any) -> Any:
+        """The answer's ``data``; raises only ``SourceError`` subclasses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,18 +135,14 @@ class ProxmoxAdapter:
                 self._requests += 1
             return api.get(path, **params)
 
-        try:
-            # Agent calls are not retried: a silent agent stays silent, a retry only doubles
-            # the wait (and the agent view's short timeout exists to keep that wait short).
-            return with_retry(
-                attempt,
-                retries=0 if agent else self._retries,
-                retryable=retryable,
-                deadline=self._deadline,
-                what=f"{self.name}: GET {path}",
-            )
-        except Exception as exc:
-            raise translate(exc, self.name, path) from exc
+        # Agent calls are not retried: a silent agent stays silent, a retry only doubles the
+        # wait (and the agent view's short timeout exists to keep that wait short).
+        return with_retry(
+            attempt,
+            retries=0 if agent else self._retries,
+            deadline=self._deadline,
+            what=f"{self.name}: GET {path}",
+        )
 
     def _try(self, path: str, params: Mapping[str, Any]) -> Any:
         try:

@@ -4,8 +4,8 @@ Only failures that a second attempt can plausibly fix are retried: a dropped or 
 connection, a timeout, and the gateway answers 502/503/504 that a proxy (or a restarting
 pveproxy/dockerd behind one) gives. Deterministic answers are never retried: 4xx, PVE's 500
 (agent not running, VM locked: asking again gives the same answer), 501 (endpoint unknown to this
-version) and 595 (node offline), TLS failures and malformed bodies. Each adapter says which raw
-SDK exceptions qualify (``pve_errors.retryable``, ``docker_errors.retryable``).
+version) and 595 (node offline), TLS and ssh handshake failures and malformed bodies. Clients
+raise the collector's own error types (``collector.errors``), so one policy serves every source.
 """
 
 from __future__ import annotations
@@ -14,6 +14,12 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from collector.errors import (
+    SourceConnectionError,
+    SourceDeadlineError,
+    SourceHandshakeError,
+    SourceResponseError,
+)
 from collector.limits import Deadline
 
 T = TypeVar("T")
@@ -23,18 +29,26 @@ RETRY_PAUSE_S = 0.2
 """A short pause before the retry: enough for a restarting proxy, short against any timeout."""
 
 
+def retryable(exc: BaseException) -> bool:
+    """Whether a second attempt may succeed."""
+    if isinstance(exc, SourceHandshakeError | SourceDeadlineError):
+        return False
+    if isinstance(exc, SourceConnectionError):
+        return True
+    return isinstance(exc, SourceResponseError) and exc.status in RETRY_STATUSES
+
+
 def with_retry(
     call: Callable[[], T],
     *,
     retries: int,
-    retryable: Callable[[BaseException], bool],
     deadline: Deadline | None,
     what: str,
 ) -> T:
     """Run ``call``; on a retryable failure run it again, up to ``retries`` more times.
 
     The deadline is checked before every attempt (raising ``SourceDeadlineError``); the last
-    failure is re-raised unchanged for the adapter to translate.
+    failure is re-raised unchanged.
     """
     attempt = 0
     while True:

@@ -1,0 +1,124 @@
+"""What a failed PVE call means, in the collector's error types, with a next step.
+
+The live client (``client.py``) and the replay client (``replay.py``) both build their errors
+here, so a replayed failure reads exactly like the live one. Messages carry the source name and
+API path, never a header, cookie or secret.
+"""
+
+from __future__ import annotations
+
+import http.client
+
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+    SSLError,
+)
+
+from adapters.common.tls import tls_reason
+from collector.errors import (
+    SourceAuthError,
+    SourceConnectionError,
+    SourceError,
+    SourceHandshakeError,
+    SourceResponseError,
+    SourceTimeoutError,
+)
+
+# The status codes pveproxy uses beyond the IANA list (AnyEvent::HTTP's own).
+_PVE_PHRASES = {595: "Connection Timed Out", 596: "Connection Reset By Peer"}
+
+
+def first_line(text: object) -> str:
+    stripped = str(text).strip()
+    return stripped.splitlines()[0] if stripped else ""
+
+
+def phrase(status: int) -> str:
+    return http.client.responses.get(status) or _PVE_PHRASES.get(status, "Unknown")
+
+
+def http_error(source: str, path: str, status: int, reason: str) -> SourceError:
+    """PVE answered ``status``; ``reason`` is its own text (pveproxy puts it in the status line)."""
+    where = f"{source}: GET {path}"
+    reason = first_line(reason) or phrase(status)
+    if status in (401, 403):
+        advice = (
+            "check user, token_name and the secret"
+            if status == 401
+            else ("grant the privilege it names")
+        )
+        return SourceAuthError(
+            f"{where}: {status} {reason}; {advice}", status=status, reason=reason
+        )
+    message = f"{where}: {status} {reason}"
+    if status == 595 and path.startswith("nodes/"):
+        node = path.split("/", 2)[1]
+        message += (
+            f"; node {node} is unreachable from the node we asked "
+            "(offline, or the cluster network is down)"
+        )
+    return SourceResponseError(message, status=status, reason=reason)
+
+
+def malformed(source: str, path: str) -> SourceError:
+    return SourceResponseError(f"{source}: GET {path}: malformed JSON in the answer")
+
+
+def login_refused(source: str) -> SourceError:
+    return SourceAuthError(f"{source}: ticket login refused; check user and password")
+
+
+def tls_failed(source: str, exc: BaseException) -> SourceError:
+    return SourceHandshakeError(
+        f"{source}: TLS error ({tls_reason(str(exc))}); set ca_bundle to the CA that signed "
+        "the PVE certificate, or verify_ssl = false for a lab you trust"
+    )
+
+
+def timed_out(source: str, path: str) -> SourceError:
+    where = f"{source}: GET {path}"
+    if "/agent/" in path:
+        return SourceTimeoutError(
+            f"{where}: timed out; check qemu-guest-agent in the VM or raise agent_timeout"
+        )
+    return SourceTimeoutError(f"{where}: timed out; raise timeout or check the host")
+
+
+def cannot_connect(source: str, exc: BaseException) -> SourceError:
+    return SourceConnectionError(
+        f"{source}: cannot connect ({connection_reason(exc)}); check host and port"
+    )
+
+
+def connection_reason(exc: BaseException) -> str:
+    text = str(exc)
+    for needle in (
+        "Connection refused",
+        "Name or service not known",
+        "No route to host",
+        "timed out",
+        "Network is unreachable",
+        "Connection reset",
+        "Remote end closed connection",
+    ):
+        if needle in text:
+            return needle.lower()
+    return "connection failed"
+
+
+def transport_error(source: str, path: str, exc: Exception) -> SourceError:
+    """A GET that got no answer: urllib3's exception, in the collector's types."""
+    reason = exc.reason if isinstance(exc, MaxRetryError) else exc
+    if isinstance(reason, SSLError):
+        return tls_failed(source, reason)
+    if isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError):
+        return timed_out(source, path)
+    if isinstance(reason, ReadTimeoutError | TimeoutError):
+        return timed_out(source, path)
+    if isinstance(reason, HTTPError | OSError):
+        return cannot_connect(source, exc)
+    return http_error(source, path, 500, f"{type(exc).__name__}: {exc}")
