@@ -108,9 +108,11 @@ def _proxmox_source(
 def _docker_source(
     cfg: DockerConfig, run: _Run, open_client: DockerOpener, notes: tuple[Gap, ...] = ()
 ) -> Source:
-    def connect() -> Source:
-        from adapters.docker.adapter import DockerAdapter  # lazily, see _LiveClients
+    # Imported only when an engine is configured (see _LiveClients), and here, before the run:
+    # an import inside the collecting threads would stall every source behind the import lock.
+    from adapters.docker.adapter import DockerAdapter
 
+    def connect() -> Source:
         client = open_client()
         if run.tee is not None:
             client = run.tee.docker(cfg.name, client)
@@ -144,14 +146,11 @@ class _LiveClients:
         for key in ("tls_ca", "tls_cert", "tls_key"):
             _check_file(getattr(cfg, key), f"[[docker]] '{cfg.name}'", key)
 
-        def open_docker() -> DockerApi:
-            # Imported only when an engine is configured: the docker SDK (and paramiko, which it
-            # always loads) is a third of the start-up time, wasted on a PVE-only lab.
-            from adapters.docker.client import DockerClient
+        # Imported only when an engine is configured: the docker SDK (and paramiko, which it
+        # always loads) is a third of the start-up time, wasted on a PVE-only lab.
+        from adapters.docker.client import DockerClient
 
-            return DockerClient(cfg)
-
-        return _docker_source(cfg, run, open_docker, notes)
+        return _docker_source(cfg, run, partial(DockerClient, cfg), notes)
 
 
 class _ReplayClients:
@@ -178,12 +177,10 @@ class _ReplayClients:
                 cfg.name, SourceKind.DOCKER, f"{cfg.name}: not in recording {root}"
             )
 
-        def open_docker() -> DockerApi:
-            from adapters.docker.replay import ReplayDockerClient  # lazily, see _LiveClients
+        from adapters.docker.replay import ReplayDockerClient
 
-            return ReplayDockerClient(root, cfg.name)
-
-        return _docker_source(cfg, run, open_docker)
+        client = ReplayDockerClient(root, cfg.name)
+        return _docker_source(cfg, run, lambda: client)
 
 
 def _sources(config: Config, clients: _LiveClients | _ReplayClients, run: _Run) -> list[Source]:
