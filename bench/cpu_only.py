@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.docker.adapter import DockerAdapter
 from adapters.proxmox.adapter import ProxmoxAdapter
 from bench.lab import CLUSTER, Size, plan_lab
-from collector.collect import Source, collect_all, fewer_gc_passes, run_report
+from collector.collect import collect_all, fewer_gc_passes, run_report
 from collector.config import parse_config
+from collector.contract import Source
 from collector.model import SourceResult
 from collector.render import Format, render
 from tests.support.memory import MemoryDockerClient, MemoryPveApi

@@ -1,5 +1,6 @@
 """Orchestration: run every source concurrently, then join, judge and report.
 
+Sources follow the adapter contract (``collector/contract.py``).
 A source that fails becomes a ``SourceStatus`` with an error; it never takes the others' results
 down with it, whatever it raises.
 """
@@ -12,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Protocol
 
 from collector.config import Config
+from collector.contract import Source
 from collector.coverage import note_weakened_placements
 from collector.errors import CollectorError
 from collector.inventory import build_inventory
@@ -25,13 +26,6 @@ from collector.rules import RuleSetting, evaluate, rules_from_config
 
 GC_THRESHOLD = 100_000
 """Allocations between two young-generation collections while a run builds its model."""
-
-
-class Source(Protocol):
-    name: str
-    kind: SourceKind
-
-    def collect(self) -> SourceResult: ...
 
 
 class LazySource:

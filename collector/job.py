@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from collector.collect import Source, run_report
+from collector.collect import run_report
 from collector.config import Config
+from collector.contract import Source
 from collector.errors import ConfigError
 from collector.history.diff import FindingChange, FindingStatus, diff
 from collector.history.errors import HistoryError

@@ -23,8 +23,9 @@ from adapters.proxmox.client import open_client
 from adapters.proxmox.probe import diagnose_proxmox
 from adapters.proxmox.record import RecordingPveApi
 from adapters.proxmox.replay import ReplayPveApi
-from collector.collect import LazySource, Source
+from collector.collect import LazySource
 from collector.config import Config, DockerConfig, ProxmoxConfig, read_secret
+from collector.contract import Source
 from collector.errors import ConfigError, SourceError
 from collector.limits import Deadline, RunLimits, run_limits
 from collector.model import Diagnosis, Gap, SourceKind, SourceResult

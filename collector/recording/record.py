@@ -17,8 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from collector.collect import Source, run_report
+from collector.collect import run_report
 from collector.config import Config
+from collector.contract import Source
 from collector.recording.config_out import recorded_config
 from collector.recording.meta import META_FILE, meta_text
 from collector.recording.pseudonym import Pseudonymiser

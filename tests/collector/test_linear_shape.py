@@ -23,8 +23,9 @@ import pytest
 from adapters.common.fanout import fan_out
 from adapters.docker.adapter import DockerAdapter
 from adapters.proxmox.adapter import ProxmoxAdapter
-from collector.collect import Source, collect_all, run_report
+from collector.collect import collect_all, run_report
 from collector.config import parse_config
+from collector.contract import Source
 from collector.model import SourceResult
 from tests.support.memory import MemoryDockerClient, MemoryPveApi
 from tests.support.recording import ContainerSpec, GuestSpec, RecordingBuilder

@@ -1,0 +1,66 @@
+"""The adapter contract: what a source adapter is, what it returns, how it fails.
+
+An **adapter** reads one source (a PVE cluster, a Docker engine) through a client it is given,
+and turns the answers into model values. It lives in ``adapters/<kind>/`` and imports only the
+core's model (``collector.model``), errors (``collector.errors``) and this contract; only
+``collector.wiring`` imports adapters, builds their clients and hands them to the orchestrator
+(``collector.collect``).
+
+**What it returns.** ``collect()`` returns a ``SourceResult``: a ``SourceStatus`` (name, kind,
+complete, error, gaps, requests made) and the ``Cluster`` or ``Engine`` it read. It returns
+even when the source fails; it never raises for a source that misbehaves:
+
+- the source cannot be read at all (refused, wrong credentials, the listing call failed):
+  ``SourceStatus.failed(name, kind, str(error), requests)``, no model value;
+- a part could not be read (one guest's config, a node offline, an agent that is silent):
+  the rest is returned, and a ``Gap(subject, what, reason, incomplete)`` names the object and
+  the exact call. ``incomplete=True`` when what is missing is part of the inventory (the run
+  then exits 3); ``False`` when only a check loses its input (a guest agent is silent);
+- a value that was not read is ``None`` in the model, never ``False``, ``""`` or ``0``.
+
+**Which errors a client may raise.** Clients translate every library exception at their
+boundary into ``collector.errors.SourceError`` subclasses: ``SourceConnectionError`` (and its
+``SourceTimeoutError``, ``SourceHandshakeError``), ``SourceAuthError``,
+``SourceResponseError`` (with the source's own ``status`` and ``reason``), and
+``SourceDeadlineError`` when the run's deadline passed before a request could start. Retries
+(``adapters/common/retry.py``), gaps and messages key on those types. A replay client raises
+the very same errors from recorded answers, so an adapter cannot tell a replay from the lab.
+
+**Bounds.** Every request checks the run's ``Deadline`` before it starts; an adapter's own
+concurrency is bounded by its ``concurrency`` setting.
+
+A minimal adapter::
+
+    class Adapter:
+        kind = SourceKind.DOCKER
+
+        def __init__(self, name: str, client: Client, deadline: Deadline | None = None):
+            self.name, self._client, self._deadline = name, client, deadline
+
+        def collect(self) -> SourceResult:
+            try:
+                listing = self._client.containers(all=True)
+            except SourceError as exc:
+                return SourceResult(SourceStatus.failed(self.name, self.kind, str(exc), 1))
+            gaps = [] if isinstance(listing, list) else [
+                Gap(f"docker:{self.name}", "containers", "GET /containers/json: not a list",
+                    incomplete=True)
+            ]
+            engine = Engine(id=f"docker:{self.name}", name=self.name, ...)
+            return SourceResult(SourceStatus.finished(self.name, self.kind, gaps, 1), engine=engine)
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from collector.model import SourceKind, SourceResult
+
+
+class Source(Protocol):
+    """What the orchestrator runs: a named source that returns its result (see above)."""
+
+    name: str
+    kind: SourceKind
+
+    def collect(self) -> SourceResult: ...
