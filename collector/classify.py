@@ -13,10 +13,32 @@ Order, first hit wins:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from collector.config import ClassifyRule
 from collector.model import Container, Form, Guest, Role, RoleDecision
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyRule:
+    """One ``[[rules.classify]]`` entry: the role of whatever matches every glob it sets."""
+
+    role: Role
+    name: str | None = None
+    image: str | None = None
+    tag: str | None = None
+    pool: str | None = None
+    form: str | None = None
+    engine: str | None = None
+
+    def describe(self) -> str:
+        parts = [
+            f"{key}={value}"
+            for key in ("name", "image", "tag", "pool", "form", "engine")
+            if (value := getattr(self, key)) is not None
+        ]
+        return ", ".join(parts)
+
 
 ROLE_LABEL = "homelab.role"
 _TAG_ROLES = {

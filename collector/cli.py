@@ -46,8 +46,7 @@ __all__ = ["ExitCode", "FailOn", "app", "exit_code"]
 def _history_wanted(cfg: Config, replay: Path | None, history_db: Path | None) -> bool:
     """A replay (the demo lab, a bug report) never lands in the user's real history by accident:
     it uses a history only when one is named (--history-db, or history.path in its config)."""
-    table = cfg.extra.get("history")
-    named = history_db is not None or (isinstance(table, dict) and "path" in table)
+    named = history_db is not None or cfg.history.path_configured
     return replay is None or named
 
 

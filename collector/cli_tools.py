@@ -104,15 +104,15 @@ def record_command(
 
 
 def _history_path(config_path: Path | None, override: Path | None) -> Path:
-    from collector.history.settings import default_history_path, history_settings
+    from collector.history.settings import default_history_path
 
     if override is not None:
         return override
     if config_path is not None:
-        return history_settings(load_config(config_path)).path
+        return load_config(config_path).history.path
     default = default_config_path()
     if default.is_file():
-        return history_settings(load_config(default)).path
+        return load_config(default).history.path
     return default_history_path()
 
 

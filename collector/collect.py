@@ -20,9 +20,8 @@ from collector.coverage import note_weakened_placements
 from collector.errors import CollectorError
 from collector.inventory import build_inventory
 from collector.model import Gap, SourceKind, SourceResult, SourceStatus
-from collector.ownership import OwnershipSettings
 from collector.report import Report, build_report
-from collector.rules import RuleSetting, evaluate, rules_from_config
+from collector.rules import RuleSetting, evaluate
 
 GC_THRESHOLD = 100_000
 """Allocations between two young-generation collections while a run builds its model."""
@@ -91,14 +90,16 @@ def run_report(
     settings: Mapping[str, RuleSetting] | None = None,
     now: datetime | None = None,
 ) -> Report:
-    configured, waivers = rules_from_config(config)  # before collecting: a bad config is exit 2
-    settings = settings if settings is not None else configured
+    """Collect every source, join, judge. ``settings`` replaces ``config.rules`` (tests)."""
+    settings = settings if settings is not None else config.rules
     with fewer_gc_passes():
         results = collect_all(sources)
-        ownership = OwnershipSettings.from_params(settings["owner-missing"].params)
-        inventory = note_weakened_placements(build_inventory(results, config, ownership=ownership))
+        inventory = build_inventory(
+            results, docker=config.docker, classify=config.classify, ownership=config.ownership
+        )
+        inventory = note_weakened_placements(inventory)
         now_epoch = now.timestamp() if now is not None else None
-        findings = evaluate(inventory, settings, now_epoch=now_epoch, waivers=waivers)
+        findings = evaluate(inventory, settings, now_epoch=now_epoch, waivers=config.waivers)
         return build_report(inventory, findings, generated_at=now)
 
 

@@ -7,12 +7,11 @@ lookup goes through a dict built once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from collector.classify import classify_container, classify_guest
-from collector.config import Config
+from collector.classify import ClassifyRule, classify_container, classify_guest
 from collector.model import (
     Cluster,
     Container,
@@ -28,7 +27,7 @@ from collector.model import (
     SourceStatus,
 )
 from collector.ownership import Owner, OwnershipSettings, resolve_owners
-from collector.placement import place_engines
+from collector.placement import PlacementHints, place_engines
 
 
 @dataclass(frozen=True)
@@ -109,23 +108,25 @@ def engines_by_host(placements: Mapping[str, Placement]) -> dict[str, tuple[str,
 
 def build_inventory(
     results: Iterable[SourceResult],
-    config: Config,
     *,
+    docker: Iterable[PlacementHints] = (),
+    classify: Sequence[ClassifyRule] = (),
     ownership: OwnershipSettings | None = None,
 ) -> Inventory:
+    """Join the sources' results. ``docker`` are the ``[[docker]]`` sources' settings (explicit
+    placements), ``classify`` the ``[[rules.classify]]`` entries."""
     results = list(results)
     clusters = tuple(r.cluster for r in results if r.cluster is not None)
     engines = tuple(r.engine for r in results if r.engine is not None)
-    docker_configs = {d.name: d for d in config.docker}
-    placements = place_engines(engines, docker_configs, clusters)
+    placements = place_engines(engines, {d.name: d for d in docker}, clusters)
     hosted = engines_by_host(placements)
     roles: dict[str, RoleDecision] = {}
     for cluster in clusters:
         for guest in cluster.guests:
-            roles[guest.id] = classify_guest(guest, config.classify, hosted.get(guest.id, ()))
+            roles[guest.id] = classify_guest(guest, classify, hosted.get(guest.id, ()))
     for engine in engines:
         for container in engine.containers:
-            roles[container.id] = classify_container(container, config.classify)
+            roles[container.id] = classify_container(container, classify)
     return Inventory(
         clusters=clusters,
         engines=engines,

@@ -28,12 +28,11 @@ from collector.errors import ConfigError
 from collector.history.diff import FindingChange, FindingStatus, diff
 from collector.history.errors import HistoryError
 from collector.history.lock import run_lock
-from collector.history.settings import HistorySettings, history_settings, lock_path_for
+from collector.history.settings import HistorySettings, lock_path_for
 from collector.history.snapshot import snapshot_from_report
 from collector.history.store import HistoryStore
 from collector.history.timeline import with_first_seen
 from collector.notify.send import Delivery, notify_all
-from collector.notify.settings import notify_targets
 from collector.output import check_template, dated, output_path, write_atomically
 from collector.render import Format, render
 from collector.report import Report
@@ -90,7 +89,7 @@ def _moment(report: Report) -> datetime:
 
 
 def history_location(config: Config, override: Path | None) -> HistorySettings:
-    settings = history_settings(config)
+    settings = config.history
     return replace(settings, path=override) if override is not None else settings
 
 
@@ -101,7 +100,7 @@ def run_job(
     progress: Progress = _quiet,
 ) -> JobOutcome:
     settings = history_location(config, options.history_db)
-    targets = notify_targets(config) if options.notify else ()
+    targets = config.notify if options.notify else ()
     if options.output is not None:
         check_template(options.output)
     if options.history and settings.enabled:

@@ -16,13 +16,11 @@ request timeout.
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from collector.errors import ConfigError, SourceDeadlineError
+from collector.errors import SourceDeadlineError
 
 DEFAULT_DEADLINE_S = 300.0
 DEFAULT_RETRIES = 1
@@ -32,46 +30,10 @@ MAX_DEADLINE_S = 24 * 3600.0
 
 @dataclass(frozen=True, slots=True)
 class RunLimits:
+    """The ``[collect]`` table (checked by ``collector.config``)."""
+
     deadline_seconds: float = DEFAULT_DEADLINE_S
     retries: int = DEFAULT_RETRIES
-
-
-def run_limits(config: Any) -> RunLimits:
-    """Validate ``config.extra["collect"]``; every problem is a one-line ``ConfigError``."""
-    file = str(config.path) if getattr(config, "path", None) else "config"
-    table = config.extra.get("collect", {})
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{file}: 'collect' must be a table: write [collect]")
-    known = ("deadline_seconds", "retries")
-    for key in table:
-        if key not in known:
-            raise ConfigError(
-                f"{file}: unknown key [collect].{key} (known: {', '.join(known)}); "
-                "fix the spelling or remove it"
-            )
-    deadline = table.get("deadline_seconds", DEFAULT_DEADLINE_S)
-    if (
-        isinstance(deadline, bool)
-        or not isinstance(deadline, int | float)
-        or not math.isfinite(deadline)
-        or not 0 < deadline <= MAX_DEADLINE_S
-    ):
-        raise ConfigError(
-            f"{file}: [collect].deadline_seconds must be a number of seconds between 0 and "
-            f"{MAX_DEADLINE_S:g}, got {_describe(deadline)}"
-        )
-    retries = table.get("retries", DEFAULT_RETRIES)
-    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
-        raise ConfigError(
-            f"{file}: [collect].retries must be an integer from 0 to {MAX_RETRIES}, "
-            f"got {_describe(retries)}"
-        )
-    return RunLimits(deadline_seconds=float(deadline), retries=retries)
-
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 class Deadline:

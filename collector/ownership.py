@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
 
 from collector.model import Cluster, Container, Engine, Guest, Node
 
@@ -32,21 +31,14 @@ DEFAULT_LABEL = "homelab.owner"
 
 @dataclass(frozen=True, slots=True)
 class OwnershipSettings:
+    """Written in ``[rules.owner-missing]`` (``owner_tag_prefix``, ``owner_label``,
+    ``pool_owners``, ``owners``); ``collector.config`` builds it from that table."""
+
     tag_prefix: str = DEFAULT_TAG_PREFIX
     label: str = DEFAULT_LABEL
     pool_owners: Mapping[str, str] = field(default_factory=dict)
     owners: Mapping[str, str] = field(default_factory=dict)
     """Id glob → owner, tried in the order written."""
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> OwnershipSettings:
-        """From the (already validated) parameters of ``[rules.owner-missing]``."""
-        return cls(
-            tag_prefix=str(params.get("owner_tag_prefix", DEFAULT_TAG_PREFIX)),
-            label=str(params.get("owner_label", DEFAULT_LABEL)),
-            pool_owners=dict(params.get("pool_owners", {})),
-            owners=dict(params.get("owners", {})),
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from collector.config import DockerConfig
 from collector.model import Cluster, Engine, Placement, PlacementMethod
 from collector.netaddr import is_ip
+
+
+class PlacementHints(Protocol):
+    """What placement reads of a Docker source's config (``DockerConfig`` has these)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def guest(self) -> str | None:
+        """The guest it runs on, as written by the user: ``homelab/qemu/105``."""
+
+    @property
+    def mac(self) -> str | None: ...
 
 
 def _short(name: str) -> str:
@@ -79,7 +93,7 @@ def _decide(engine: Engine, method: PlacementMethod, key: str, found: frozenset[
     )
 
 
-def place_engine(engine: Engine, config: DockerConfig | None, index: PlacementIndex) -> Placement:
+def place_engine(engine: Engine, config: PlacementHints | None, index: PlacementIndex) -> Placement:
     if config is not None and config.guest:
         target = _explicit_target(config.guest)
         if target not in index.ids:
@@ -109,7 +123,7 @@ def place_engine(engine: Engine, config: DockerConfig | None, index: PlacementIn
 
 
 def place_engines(
-    engines: Iterable[Engine], configs: Mapping[str, DockerConfig], clusters: Iterable[Cluster]
+    engines: Iterable[Engine], configs: Mapping[str, PlacementHints], clusters: Iterable[Cluster]
 ) -> dict[str, Placement]:
     index = PlacementIndex.build(clusters)
     return {e.id: place_engine(e, configs.get(e.name), index) for e in engines}

@@ -27,7 +27,7 @@ from collector.collect import LazySource
 from collector.config import Config, DockerConfig, ProxmoxConfig, read_secret
 from collector.contract import Source
 from collector.errors import ConfigError, SourceError
-from collector.limits import Deadline, RunLimits, run_limits
+from collector.limits import Deadline, RunLimits
 from collector.model import Diagnosis, Gap, SourceKind, SourceResult
 from collector.progress import NoProgress, Progress
 from collector.recording.redact import Redactor, redact_keys
@@ -197,7 +197,7 @@ def live_sources(
 
     ``progress`` (a terminal's progress line) gets one ``(done, total)`` callback per source.
     """
-    limits = run_limits(config)
+    limits = config.collect
     run = _Run(limits, Deadline(limits.deadline_seconds), progress=progress or NoProgress())
     return _sources(config, _LiveClients(warn), run)
 
@@ -205,7 +205,6 @@ def live_sources(
 def replay_sources(config: Config, recording: Path) -> list[Source]:
     """Sources answering from a recording folder: no network, no deadline, no retry (a
     recorded answer does not change on a second ask)."""
-    run_limits(config)  # a bad [collect] table is a config error in replay mode too
     return _sources(config, _ReplayClients(recording), _Run(RunLimits(retries=0), None))
 
 
@@ -215,10 +214,10 @@ def recording_sources(
     """``live_sources`` (or, given ``replay``, ``replay_sources``) whose clients also write every
     redacted answer under ``root``. ``collect record`` uses these; re-recording a recording is
     how the tests prove that record-then-replay gives back the same report."""
-    tee = _Tee(root, Redactor(redact_keys(config)))
+    tee = _Tee(root, Redactor(redact_keys(config.record.redact_keys)))
     if replay is not None:
         return _sources(config, _ReplayClients(replay), _Run(RunLimits(retries=0), None, tee))
-    limits = run_limits(config)
+    limits = config.collect
     run = _Run(limits, Deadline(limits.deadline_seconds), tee)
     return _sources(config, _LiveClients(warn), run)
 

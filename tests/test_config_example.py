@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from collector import config as config_module
-from collector.config import load_config
-from collector.history import settings as history_settings
-from collector.notify import settings as notify_settings
-from collector.rules import ALL_RULES, rule_settings
-from collector.waivers import parse_waivers
+from collector.config import load_config, parse_config
+from collector.config.job import HISTORY_FIELDS, NOTIFY_FIELDS
+from collector.config.rules import CLASSIFY_FIELDS
+from collector.config.sources import DOCKER_FIELDS, PROXMOX_FIELDS
+from collector.rules import ALL_RULES, RULES_BY_ID
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 TEXT = EXAMPLE.read_text(encoding="utf-8")
@@ -38,15 +37,15 @@ def _commented_block(header: str) -> str:
 def test_the_example_loads_as_it_is() -> None:
     config = load_config(EXAMPLE)
     assert config.proxmox and config.docker and config.classify
-    rule_settings(config.extra["rules"])
+    assert set(config.rules) == set(RULES_BY_ID)
 
 
 KEY_TABLES = {
-    "[[proxmox]]": config_module._PROXMOX_KEYS,
-    "[[docker]]": config_module._DOCKER_KEYS,
-    "[[rules.classify]]": config_module._CLASSIFY_KEYS,
-    "[history]": history_settings._KEYS,
-    "[[notify]]": notify_settings._KEYS,
+    "[[proxmox]]": PROXMOX_FIELDS,
+    "[[docker]]": DOCKER_FIELDS,
+    "[[rules.classify]]": CLASSIFY_FIELDS,
+    "[history]": HISTORY_FIELDS,
+    "[[notify]]": NOTIFY_FIELDS,
 }
 
 
@@ -75,6 +74,5 @@ def test_the_commented_rule_and_waiver_examples_are_valid() -> None:
     for header in re.findall(r"^# (\[rules\.[a-z-]+\])$", TEXT, re.M):
         rules.update(tomllib.loads(_commented_block(header))["rules"])
     assert rules, "the example shows [rules.<id>] tables"
-    rule_settings(rules)
     waiver = tomllib.loads(_commented_block("[[waivers]]"))["waivers"]
-    assert parse_waivers(waiver, [r.id for r in ALL_RULES])
+    assert parse_config({"rules": rules, "waivers": waiver}, "example").waivers

@@ -18,21 +18,11 @@ same database whatever its working directory.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from collector.config import Config, _Key, _validate
 
 DEFAULT_KEEP_RUNS = 104
 DEFAULT_LOCK_TIMEOUT = 60.0
-
-_KEYS = (
-    _Key("enabled", "bool"),
-    _Key("path", "str"),
-    _Key("keep_runs", "int"),
-    _Key("keep_days", "int"),
-    _Key("lock_timeout", "float"),
-)
 
 
 def default_history_path() -> Path:
@@ -43,11 +33,15 @@ def default_history_path() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class HistorySettings:
-    path: Path
+    """The ``[history]`` table (checked by ``collector.config``)."""
+
+    path: Path = field(default_factory=default_history_path)
     enabled: bool = True
     keep_runs: int | None = DEFAULT_KEEP_RUNS
     keep_days: int | None = None
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    path_configured: bool = False
+    """True when the config names ``path`` (a replay then uses that history, see the CLI)."""
 
     @property
     def lock_path(self) -> Path:
@@ -56,21 +50,3 @@ class HistorySettings:
 
 def lock_path_for(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".lock")
-
-
-def history_settings(config: Config) -> HistorySettings:
-    """Validate ``[history]``; every problem is a ``ConfigError`` naming the file and key."""
-    file = str(config.path) if config.path is not None else "config"
-    values = _validate(config.extra.get("history", {}), _KEYS, "[history]", file)
-    path = default_history_path()
-    if "path" in values:
-        path = Path(values["path"]).expanduser()
-        if not path.is_absolute() and config.path is not None:
-            path = config.path.parent / path
-    return HistorySettings(
-        path=path,
-        enabled=values.get("enabled", True),
-        keep_runs=values.get("keep_runs", None if "keep_days" in values else DEFAULT_KEEP_RUNS),
-        keep_days=values.get("keep_days"),
-        lock_timeout=values.get("lock_timeout", DEFAULT_LOCK_TIMEOUT),
-    )

@@ -1,4 +1,4 @@
-"""The ``[[notify]]`` config entries.
+"""The ``[[notify]]`` config entries: where a report's summary is sent.
 
 ```toml
 [[notify]]
@@ -20,12 +20,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 from urllib.parse import urlsplit
 
-from collector.config import Config, _Key, _validate
 from collector.errors import ConfigError
-from collector.output import check_template
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -42,20 +39,10 @@ class NotifyWhen(StrEnum):
     ALWAYS = "always"
 
 
-_KEYS = (
-    _Key("kind", "str", required=True, choices=tuple(k.value for k in NotifyKind)),
-    _Key("url", "str"),
-    _Key("url_env", "str"),
-    _Key("token_env", "str"),
-    _Key("when", "str", choices=tuple(w.value for w in NotifyWhen)),
-    _Key("timeout", "float"),
-    _Key("title", "str"),
-    _Key("link", "str"),
-)
-
-
 @dataclass(frozen=True, slots=True)
 class NotifyTarget:
+    """One ``[[notify]]`` entry (checked by ``collector.config``); ``index`` is its position."""
+
     index: int
     kind: NotifyKind
     url: str | None = None
@@ -92,46 +79,3 @@ class NotifyTarget:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "(url)"
-
-
-def _target(raw: Any, index: int, file: str) -> NotifyTarget:
-    where = f"[[notify]][{index}]"
-    values = _validate(raw, _KEYS, where, file)
-    kind = NotifyKind(values["kind"])
-    if ("url" in values) == ("url_env" in values):
-        raise ConfigError(f"{file}: {where} needs exactly one of url or url_env")
-    url = values.get("url")
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{file}: {where}.url = {url!r} must start with http:// or https://")
-    if kind is NotifyKind.GOTIFY and "token_env" not in values:
-        raise ConfigError(
-            f"{file}: {where} (gotify) needs token_env: the name of the variable holding the "
-            "application token"
-        )
-    if kind is NotifyKind.SLACK and "token_env" in values:
-        raise ConfigError(
-            f"{file}: {where}.token_env is not used by slack webhooks; put the secret URL in "
-            "an environment variable and name it with url_env"
-        )
-    if "link" in values:
-        check_template(values["link"], f"{file}: {where}.link")
-    return NotifyTarget(
-        index=index,
-        kind=kind,
-        url=url,
-        url_env=values.get("url_env"),
-        token_env=values.get("token_env"),
-        when=NotifyWhen(values.get("when", NotifyWhen.CHANGES.value)),
-        timeout=values.get("timeout", DEFAULT_TIMEOUT),
-        title=values.get("title", "homelab report"),
-        link=values.get("link"),
-    )
-
-
-def notify_targets(config: Config) -> tuple[NotifyTarget, ...]:
-    """Validate ``[[notify]]``; every problem is a ``ConfigError`` naming the file and key."""
-    file = str(config.path) if config.path is not None else "config"
-    raw = config.extra.get("notify", [])
-    if not isinstance(raw, list):
-        raise ConfigError(f"{file}: 'notify' must be an array of tables: write [[notify]]")
-    return tuple(_target(entry, i, file) for i, entry in enumerate(raw))

@@ -1,8 +1,9 @@
 """The recording's ``config.toml``: the lab's config as replay needs it, and no secret.
 
-It is written from the validated ``Config``, not copied from the user's file, so only what a
-replay uses gets in: the sources, ``[[rules.classify]]``, ``[rules.<id>]`` settings and
-``waivers``. Tables replay ignores stay out (``notify``, ``history``, ``record``, ...): a
+It is written from the typed ``Config``, not copied from the user's file, so only what a
+replay uses gets in: the sources, ``[[rules.classify]]``, the ``[rules.<id>]`` settings that
+differ from the defaults (owners included) and ``waivers``; loading it gives back the same
+settings. Tables replay ignores stay out (``notify``, ``history``, ``record``, ...): a
 webhook URL is a credential.
 
 A config never holds a secret inline (``collector.config`` refuses that); ``token_secret_env`` /
@@ -22,8 +23,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from collector import __version__
-from collector.config import ClassifyRule, Config, DockerConfig, ProxmoxConfig
+from collector.classify import ClassifyRule
+from collector.config import Config, DockerConfig, ProxmoxConfig
 from collector.recording.pseudonym import Pseudonymiser
+from collector.rules import RuleSetting, default_rule_settings
+from collector.waivers import Waiver
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _NODE_ID = re.compile(r"(pve:[^/\s]+/node/)([^/\s]+)")
@@ -36,16 +40,15 @@ def recorded_config(config: Config, pseudo: Pseudonymiser | None = None) -> str:
     if config.docker:
         doc["docker"] = [_docker(d, pseudo) for d in config.docker]
     rules: dict[str, Any] = {
-        k: _references(v, pseudo) if pseudo else v
-        for k, v in config.extra.get("rules", {}).items()
-        if isinstance(v, Mapping)
+        rule_id: _references(table, pseudo) if pseudo else table
+        for rule_id, table in _rule_tables(config.rules).items()
     }
     if config.classify:
         rules["classify"] = [_changed(r, ClassifyRule) for r in config.classify]
     if rules:
         doc["rules"] = rules
-    waivers = config.extra.get("waivers")
-    if waivers is not None:
+    if config.waivers:
+        waivers = [_waiver(w) for w in config.waivers]
         doc["waivers"] = _references(waivers, pseudo) if pseudo else waivers
     header = (
         f"# Recorded by collect record (homelab-collector {__version__}).\n"
@@ -55,6 +58,35 @@ def recorded_config(config: Config, pseudo: Pseudonymiser | None = None) -> str:
     if pseudo is not None:
         header += "# Anonymised: host names, addresses and MACs are pseudonyms.\n"
     return header + "\n" + dumps_toml(doc)
+
+
+def _rule_tables(settings: Mapping[str, RuleSetting]) -> dict[str, dict[str, Any]]:
+    """``[rules.<id>]`` tables holding only what differs from the registry's defaults (the
+    owner settings are among ``owner-missing``'s parameters, where the user wrote them)."""
+    defaults = default_rule_settings()
+    tables: dict[str, dict[str, Any]] = {}
+    for rule_id, setting in settings.items():
+        default = defaults[rule_id]
+        table: dict[str, Any] = {}
+        if setting.enabled != default.enabled:
+            table["enabled"] = setting.enabled
+        if setting.severity != default.severity:
+            table["severity"] = setting.severity.value
+        for key, value in setting.params.items():
+            if value != default.params.get(key):
+                table[key] = list(value) if isinstance(value, tuple) else value
+        if table:
+            tables[rule_id] = table
+    return tables
+
+
+def _waiver(waiver: Waiver) -> dict[str, Any]:
+    return {
+        "subject": waiver.subject,
+        "rule": waiver.rule,
+        "reason": waiver.reason,
+        "expires": waiver.expires,
+    }
 
 
 def _changed(item: Any, cls: type) -> dict[str, Any]:

@@ -18,9 +18,6 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from collector.config import Config
-from collector.errors import ConfigError
-
 REDACTED = "REDACTED"
 
 DEFAULT_REDACT_KEYS = (
@@ -46,17 +43,8 @@ _PARTS = re.compile(r"[^a-z0-9]+")
 _URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s:]*:[^/@\s]*@")
 
 
-def redact_keys(config: Config) -> tuple[str, ...]:
-    """Defaults plus ``[record] redact_keys``; a malformed table is a config error."""
-    table = config.extra.get("record", {})
-    if not isinstance(table, Mapping):
-        raise ConfigError("[record] must be a table")
-    unknown = sorted(set(table) - {"redact_keys"})
-    if unknown:
-        raise ConfigError(f"unknown key [record].{unknown[0]} (known: redact_keys)")
-    extra = table.get("redact_keys", [])
-    if not isinstance(extra, list) or not all(isinstance(k, str) and k.strip() for k in extra):
-        raise ConfigError('[record].redact_keys must be a list of key names, e.g. ["notes"]')
+def redact_keys(extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """The defaults plus ``extra`` (the config's ``[record] redact_keys``), each once."""
     return tuple(dict.fromkeys([*DEFAULT_REDACT_KEYS, *(k.strip().lower() for k in extra)]))
 
 

@@ -32,6 +32,20 @@ class RuleContext:
 
 Check = Callable[[Inventory, RuleContext], Iterable[Hit]]
 
+ParamValue = bool | int | float | str | tuple[str, ...] | Mapping[str, str]
+"""A configured rule parameter: the kind of its default, a list as a tuple."""
+
+
+def param_value(default: object) -> ParamValue:
+    """A registry default as a setting holds it (a list becomes a tuple, a table a copy)."""
+    if isinstance(default, bool | int | float | str):
+        return default
+    if isinstance(default, list | tuple):
+        return tuple(str(v) for v in default)
+    if isinstance(default, Mapping):
+        return {str(k): str(v) for k, v in default.items()}
+    raise TypeError(f"a rule parameter cannot default to {type(default).__name__}")
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:

@@ -13,7 +13,7 @@ from adapters.common.retry import retryable, with_retry
 from adapters.docker import errors as docker_errors
 from adapters.docker.adapter import DockerAdapter
 from adapters.proxmox import errors as pve_errors
-from collector.config import Config
+from collector.config import Config, parse_config
 from collector.errors import (
     ConfigError,
     SourceAuthError,
@@ -24,7 +24,7 @@ from collector.errors import (
     SourceResponseError,
     SourceTimeoutError,
 )
-from collector.limits import Deadline, RunLimits, run_limits
+from collector.limits import Deadline, RunLimits
 
 
 @pytest.mark.parametrize(
@@ -192,12 +192,11 @@ def test_docker_adapter_past_the_deadline_reads_nothing() -> None:
 
 
 def test_run_limits_defaults_and_errors() -> None:
-    assert run_limits(Config()) == RunLimits()
-    assert run_limits(
-        Config(extra={"collect": {"deadline_seconds": 30, "retries": 0}})
-    ) == RunLimits(30.0, 0)
+    assert Config().collect == RunLimits()
+    collect = parse_config({"collect": {"deadline_seconds": 30, "retries": 0}}).collect
+    assert collect == RunLimits(30.0, 0)
     for bad in ({"deadline_seconds": float("nan")}, {"retries": True}, {"x": 1}):
         with pytest.raises(ConfigError, match=r"\[collect\]"):
-            run_limits(Config(extra={"collect": bad}))
+            parse_config({"collect": bad})
     with pytest.raises(ConfigError, match="must be a table"):
-        run_limits(Config(extra={"collect": [1]}))
+        parse_config({"collect": [1]})

@@ -105,14 +105,14 @@ def _missing(
 ) -> list[str]:
     from collector.inventory import Inventory
     from collector.model import Cluster
-    from collector.rules import evaluate, rule_settings
+    from collector.rules import default_rule_settings, evaluate
 
     cluster = Cluster(
         "pve:lab", "lab", "lab", guests=(_guest(100),), backup_jobs=jobs,
         not_backed_up=not_backed_up,
     )  # fmt: skip
     inventory = Inventory((cluster,), (), (), roles={})
-    settings = rule_settings({})
+    settings = default_rule_settings()
     only = {k: replace(v, enabled=k == "backup-missing") for k, v in settings.items()}
     return [f.message for f in evaluate(inventory, only, now_epoch=0)]
 

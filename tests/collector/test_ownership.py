@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from collector.config import parse_config
 from collector.model import Cluster, Container, Engine, Form, Guest, Node
 from collector.ownership import Item, Owner, OwnershipSettings, own_owner, resolve_owners
 
@@ -103,7 +104,6 @@ def test_engine_daemon_label() -> None:
 
 
 def test_settings_from_rule_params() -> None:
-    settings = OwnershipSettings.from_params(
-        {"owner_tag_prefix": "o-", "owner_label": "l", "pool_owners": {"p": "x"}, "owners": {}}
-    )
+    table = {"owner_tag_prefix": "o-", "owner_label": "l", "pool_owners": {"p": "x"}, "owners": {}}
+    settings = parse_config({"rules": {"owner-missing": table}}, "t.toml").ownership
     assert settings == OwnershipSettings("o-", "l", {"p": "x"}, {})

@@ -12,13 +12,18 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from collector.config import ClassifyRule, Config, DockerConfig, ProxmoxConfig, parse_config
+from collector.classify import ClassifyRule
+from collector.config import Config, DockerConfig, ProxmoxConfig, parse_config
 from collector.errors import ConfigError
-from collector.model import Role
+from collector.history.settings import HistorySettings
+from collector.model import Role, Severity
+from collector.notify.settings import NotifyKind, NotifyTarget
 from collector.recording.config_out import anonymise_url, dumps_toml, recorded_config
 from collector.recording.pseudonym import Pseudonymiser
 from collector.recording.redact import REDACTED, Redactor, redact_keys
 from collector.recording.store import check_out_dir, publish
+from collector.rules import RuleSetting, default_rule_settings
+from collector.waivers import Waiver
 
 # -- redaction ---------------------------------------------------------------------------------
 
@@ -58,12 +63,12 @@ def test_credentials_in_urls_are_removed_but_plain_user_names_stay() -> None:
 
 def test_record_table_adds_keys_and_is_validated() -> None:
     config = parse_config({"record": {"redact_keys": ["Notes", "homelab.owner"]}}, "c.toml")
-    keys = redact_keys(config)
+    keys = redact_keys(config.record.redact_keys)
     assert "password" in keys and "notes" in keys and "homelab.owner" in keys
     assert Redactor(keys)({"homelab.owner": "alice"}) == {"homelab.owner": REDACTED}
     for bad in ({"redact_keys": "notes"}, {"redact_keys": [""]}, {"keys": []}):
         with pytest.raises(ConfigError, match=r"\[record\]"):
-            redact_keys(parse_config({"record": bad}, "c.toml"))
+            parse_config({"record": bad}, "c.toml")
 
 
 # -- pseudonyms --------------------------------------------------------------------------------
@@ -180,14 +185,11 @@ def _config() -> Config:
             DockerConfig("local", "unix:///var/run/docker.sock"),
         ),
         classify=(ClassifyRule(Role.PLATFORM, name="k3s-*", form="vm"),),
-        extra={
-            "rules": {"backup-age": {"max_age_hours": 30}},
-            "waivers": [
-                {"subject": "pve:homelab/node/pve1", "rule": "x", "expires": dt.date(2027, 1, 31)}
-            ],
-            "notify": [{"url": "https://hooks.example/T0/B0/SECRET"}],
-            "history": {"path": "/srv/h.sqlite3"},
-        },
+        rules=default_rule_settings()
+        | {"backup-stale": RuleSetting(True, Severity.WARNING, {"max_age_days": 30})},
+        waivers=(Waiver("pve:homelab/node/pve1", "backup-missing", "r", dt.date(2027, 1, 31)),),
+        notify=(NotifyTarget(0, NotifyKind.SLACK, url="https://hooks.example/T0/B0/SECRET"),),
+        history=HistorySettings(path=Path("/srv/h.sqlite3"), path_configured=True),
     )
 
 
@@ -197,7 +199,8 @@ def test_recorded_config_is_valid_and_holds_only_what_replay_needs() -> None:
     assert config.proxmox == _config().proxmox
     assert config.docker == _config().docker
     assert config.classify == _config().classify
-    assert set(config.extra) == {"rules", "waivers"}
+    assert config.rules == _config().rules and config.waivers == _config().waivers
+    assert not config.notify and not config.history.path_configured
     assert "SECRET" not in text and "sqlite3" not in text
 
 
@@ -213,7 +216,7 @@ def test_anonymised_config_rewrites_hosts_urls_macs_paths_and_node_references() 
     assert config.docker[2].url == "unix:///var/run/docker.sock"
     assert config.docker[0].mac == p.mac("BC:24:11:00:00:01")
     assert config.docker[1].guest == "homelab/qemu/105"
-    assert config.extra["waivers"][0]["subject"] == f"pve:homelab/node/{p.host('pve1')}"
+    assert config.waivers[0].subject == f"pve:homelab/node/{p.host('pve1')}"
 
 
 def test_anonymise_url_brackets_ipv6() -> None:

@@ -22,7 +22,7 @@ from collector.cli import FailOn, exit_code
 from collector.collect import run_report
 from collector.config import load_config
 from collector.render.json import report_document
-from collector.rules import ALL_RULES, RuleSetting, rules_from_config
+from collector.rules import ALL_RULES, RuleSetting
 from collector.wiring import replay_sources
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
@@ -32,7 +32,7 @@ CASES = sorted(p.parent for p in SCENARIOS.glob("*/expected.json"))
 def _run(folder: Path, expected: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     config = load_config(folder / "config.toml")
     now = datetime.fromisoformat(expected.get("now", "2026-11-26T12:00:00+00:00"))
-    settings, _ = rules_from_config(config)
+    settings = config.rules
     only = set(expected.get("only_rules", ()))
     if only:
         known = {r.id for r in ALL_RULES} | {r.group for r in ALL_RULES}

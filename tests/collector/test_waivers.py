@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -13,15 +14,18 @@ from collector.cli import app
 from collector.config import parse_config
 from collector.errors import ConfigError
 from collector.model import Finding, Layer, Severity
-from collector.rules import RULES_BY_ID, rule_settings, rules_from_config
-from collector.waivers import Waiver, apply_waivers, parse_waivers
+from collector.rules import RuleSetting
+from collector.waivers import Waiver, apply_waivers
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
-RULE_IDS = list(RULES_BY_ID)
 
 
 def _waivers(text: str) -> tuple[Waiver, ...]:
-    return parse_waivers(tomllib.loads(text).get("waivers"), RULE_IDS, "lab.toml")
+    return parse_config(tomllib.loads(text), "lab.toml").waivers
+
+
+def rule_settings(table: dict[str, object], file: str = "config") -> Mapping[str, RuleSetting]:
+    return parse_config({"rules": table}, file).rules
 
 
 GOOD = """
@@ -69,7 +73,7 @@ def test_a_bad_waiver_is_one_line_naming_file_and_key(old: str, new: str, messag
 
 def test_waivers_must_be_an_array_of_tables() -> None:
     with pytest.raises(ConfigError, match=r"write \[\[waivers\]\]"):
-        parse_waivers({"subject": "x"}, RULE_IDS, "f")
+        parse_config({"waivers": {"subject": "x"}}, "f")
 
 
 def test_an_offset_datetime_counts_as_its_date() -> None:
@@ -161,8 +165,8 @@ def test_rule_settings_overlay_the_defaults() -> None:
 
 def test_rules_and_waivers_come_from_the_config_file() -> None:
     doc = tomllib.loads("[rules.log-none]\nenabled = false\n" + GOOD)
-    settings, waivers = rules_from_config(parse_config(doc, "lab.toml"))
-    assert not settings["log-none"].enabled and len(waivers) == 1
+    config = parse_config(doc, "lab.toml")
+    assert not config.rules["log-none"].enabled and len(config.waivers) == 1
 
 
 def test_cli_bad_waiver_is_exit_2_with_file_and_key(tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 from collector.cli import app
 from collector.config import load_config
 from collector.errors import ConfigError
-from collector.notify.settings import notify_targets
 from tests.history.lab import quiet_lab, write_lab
 
 runner = CliRunner()
@@ -260,7 +259,7 @@ def test_bad_notify_config_names_file_and_key(block: str, message: str, tmp_path
     path = tmp_path / "lab.toml"
     path.write_text("[[notify]]\n" + block + "\n")
     with pytest.raises(ConfigError) as info:
-        notify_targets(load_config(path))
+        load_config(path)
     assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
 
 

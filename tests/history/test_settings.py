@@ -16,7 +16,6 @@ from collector.history.settings import (
     DEFAULT_LOCK_TIMEOUT,
     HistorySettings,
     default_history_path,
-    history_settings,
 )
 from collector.history.store import HistoryStore
 from tests.history.lab import write_lab
@@ -25,7 +24,7 @@ from tests.history.lab import write_lab
 def settings_from(tmp_path: Path, text: str) -> HistorySettings:
     path = tmp_path / "config.toml"
     path.write_text(text)
-    return history_settings(load_config(path))
+    return load_config(path).history
 
 
 def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,23 @@
+"""The configuration: one TOML file, checked once at load into typed, frozen settings.
+
+- ``load``    ``Config``, ``load_config`` and ``parse_config``: the whole file, table by table
+- ``schema``  the validation layer: field specs, key paths and one-line messages
+- ``sources`` ``[[proxmox]]`` and ``[[docker]]`` (``ProxmoxConfig``, ``DockerConfig``)
+- ``rules``   ``[rules.<id>]``, ``[[rules.classify]]``, ``[[waivers]]`` and the owner settings
+- ``job``     ``[collect]``, ``[history]``, ``[[notify]]`` and ``[record]``
+- ``secrets`` reading a source's secret from the environment variable or file it names
+"""
+
+from collector.config.load import DEFAULT_CONFIG_PATH, Config, load_config, parse_config
+from collector.config.secrets import read_secret
+from collector.config.sources import DockerConfig, ProxmoxConfig
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "Config",
+    "DockerConfig",
+    "ProxmoxConfig",
+    "load_config",
+    "parse_config",
+    "read_secret",
+]

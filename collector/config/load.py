@@ -1,0 +1,96 @@
+"""The whole configuration: ``Config``, built once from the TOML file and checked on the way.
+
+``load_config`` reads the file and ``parse_config`` checks every table: the sources, the rules
+and what they need (classify entries, waivers, owners), and how a run behaves (deadline,
+history, notifications, recording). Nothing later reads raw TOML: every layer gets its own typed,
+frozen settings from ``Config``. A ``Config()`` with no arguments is a valid empty config.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from collector.classify import ClassifyRule
+from collector.config.job import (
+    RecordSettings,
+    parse_collect,
+    parse_history,
+    parse_notify,
+    parse_record,
+)
+from collector.config.rules import parse_rules, parse_waivers
+from collector.config.schema import unknown
+from collector.config.sources import DockerConfig, ProxmoxConfig, parse_sources
+from collector.errors import ConfigError
+from collector.history.settings import HistorySettings
+from collector.limits import RunLimits
+from collector.notify.settings import NotifyTarget
+from collector.ownership import OwnershipSettings
+from collector.rules import RuleSetting, default_rule_settings
+from collector.waivers import Waiver
+
+DEFAULT_CONFIG_PATH = Path("~/.config/homelab-collector/config.toml")
+
+TOP_LEVEL = ("proxmox", "docker", "rules", "waivers", "collect", "history", "notify", "record")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    proxmox: tuple[ProxmoxConfig, ...] = ()
+    docker: tuple[DockerConfig, ...] = ()
+    classify: tuple[ClassifyRule, ...] = ()
+    rules: Mapping[str, RuleSetting] = field(default_factory=default_rule_settings)
+    """Every rule id of the registry, with ``[rules.<id>]`` laid over its defaults."""
+    waivers: tuple[Waiver, ...] = ()
+    ownership: OwnershipSettings = field(default_factory=OwnershipSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
+    notify: tuple[NotifyTarget, ...] = ()
+    collect: RunLimits = field(default_factory=RunLimits)
+    record: RecordSettings = field(default_factory=RecordSettings)
+    path: Path | None = None
+    """The file it was loaded from; None for a config built in code."""
+
+
+def parse_config(
+    doc: Mapping[str, object], file: str = "config", *, path: Path | None = None
+) -> Config:
+    """Check a parsed TOML document. ``file`` names it in messages; ``path`` is the file
+    itself when there is one (a relative history path is relative to its folder)."""
+    for name in doc:
+        if name not in TOP_LEVEL:
+            raise unknown(file, "top-level key", f"'{name}'", name, TOP_LEVEL)
+    proxmox, docker = parse_sources(doc, file)
+    rules = parse_rules(doc, file)
+    return Config(
+        proxmox=proxmox,
+        docker=docker,
+        classify=rules.classify,
+        rules=rules.rules,
+        waivers=parse_waivers(doc, file),
+        ownership=rules.ownership,
+        collect=parse_collect(doc, file),
+        history=parse_history(doc, file, path.parent if path is not None else None),
+        notify=parse_notify(doc, file),
+        record=parse_record(doc, file),
+        path=path,
+    )
+
+
+def load_config(path: Path) -> Config:
+    """Read and check a config file; every failure is a one-line ``ConfigError``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} does not exist; copy config.example.toml there or pass --config"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(doc, str(path), path=path)
