@@ -74,6 +74,8 @@ class Field:
     """How messages say what a valid value is, instead of the words for its kind and bounds."""
     about: str | None = None
     """What the key holds, in a few words: said when it is missing or wrong."""
+    aliases: tuple[str, ...] = ()
+    """Other tools' names for the key (docker's ``tlscacert``): "did you mean" knows them."""
 
     @property
     def expected(self) -> str:
@@ -117,20 +119,37 @@ def show_key(name: str) -> str:
     return name if _BARE_KEY.fullmatch(name) else repr(name)
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'tls_ca'?)`` for the closest known name, or ``""`` if none is close."""
+def did_you_mean(name: str, known: Iterable[str], aliases: Mapping[str, str] | None = None) -> str:
+    """`` (did you mean 'tls_ca'?)`` for the closest known name, or ``""`` if none is close.
+
+    ``aliases`` maps other spellings to a known name; one of them, written with or without
+    ``_`` and ``-`` in any case, wins over a merely similar name.
+    """
+    alias = (aliases or {}).get(_squash(name))
+    if alias is not None:
+        return f" (did you mean '{alias}'?)"
     by_lower = {k.lower(): k for k in known}
     close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
     return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
 
 
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
 def unknown(
-    file: str, what: str, shown: str, name: str, known: Sequence[str], remove: str = "it"
+    file: str,
+    what: str,
+    shown: str,
+    name: str,
+    known: Sequence[str],
+    remove: str = "it",
+    aliases: Mapping[str, str] | None = None,
 ) -> ConfigError:
     """``unknown <what> <shown> (did you mean ...?); fix ... or remove <remove> (known: ...)``."""
     return ConfigError(
-        f"{file}: unknown {what} {shown}{did_you_mean(name, known)}; fix the spelling or "
-        f"remove {remove} (known: {', '.join(known)})"
+        f"{file}: unknown {what} {shown}{did_you_mean(name, known, aliases)}; fix the spelling "
+        f"or remove {remove} (known: {', '.join(known)})"
     )
 
 
@@ -229,9 +248,12 @@ def check_table(raw: object, fields: Sequence[Field], at: TablePath) -> Values:
     """Check every key of ``raw`` against ``fields``; unknown keys and bad values are errors."""
     table = as_table(raw, at)
     known = [f.name for f in fields]
+    aliases = {_squash(alias): f.name for f in fields for alias in f.aliases}
     for name in table:
         if name not in known:
-            raise unknown(at.file, "key", at.key(name), name, known, remove=f"key '{name}'")
+            raise unknown(
+                at.file, "key", at.key(name), name, known, remove=f"key '{name}'", aliases=aliases
+            )
     found: dict[str, Value] = {}
     for spec in fields:
         if spec.name in table:

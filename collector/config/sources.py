@@ -71,9 +71,10 @@ PROXMOX_FIELDS = (
 DOCKER_FIELDS = (
     Field("name", Kind.STR, required=True),
     Field("url", Kind.STR, required=True),
-    Field("tls_ca", Kind.STR),
-    Field("tls_cert", Kind.STR),
-    Field("tls_key", Kind.STR),
+    # The aliases are the docker CLI's flags (--tlscacert ...) and docker-py's names.
+    Field("tls_ca", Kind.STR, aliases=("tlscacert", "ca_cert", "tls_ca_cert", "cacert")),
+    Field("tls_cert", Kind.STR, aliases=("tlscert", "client_cert")),
+    Field("tls_key", Kind.STR, aliases=("tlskey", "client_key")),
     Field("guest", Kind.STR),
     Field("mac", Kind.STR),
     Field("timeout", Kind.FLOAT, positive=True, maximum=3600),
