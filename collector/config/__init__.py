@@ -1,7 +1,8 @@
 """The configuration: one TOML file, checked once at load into typed, frozen settings.
 
 - ``load``    ``Config``, ``load_config`` and ``parse_config``: the whole file, table by table
-- ``schema``  the validation layer: field specs, key paths and one-line messages
+- ``schema``  the validation layer: field specs in, typed values out
+- ``messages`` how its errors are worded: key paths, what was found, "did you mean"
 - ``sources`` ``[[proxmox]]`` and ``[[docker]]`` (``ProxmoxConfig``, ``DockerConfig``)
 - ``rules``   ``[rules.<id>]``, ``[[rules.classify]]``, ``[[waivers]]`` and the owner settings
 - ``job``     ``[collect]``, ``[history]``, ``[[notify]]`` and ``[record]``

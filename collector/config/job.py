@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from collector.config.schema import Field, Kind, TablePath, array_of_tables, check_table
+from collector.config.messages import TablePath
+from collector.config.schema import Field, Kind, array_of_tables, check_table
 from collector.history.settings import (
     DEFAULT_KEEP_RUNS,
     DEFAULT_LOCK_TIMEOUT,

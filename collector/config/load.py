@@ -21,8 +21,8 @@ from collector.config.job import (
     parse_notify,
     parse_record,
 )
+from collector.config.messages import unknown
 from collector.config.rules import parse_rules, parse_waivers
-from collector.config.schema import unknown
 from collector.config.sources import DockerConfig, ProxmoxConfig, parse_sources
 from collector.errors import ConfigError
 from collector.history.settings import HistorySettings

@@ -13,17 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from collector.classify import ClassifyRule
-from collector.config.schema import (
-    Field,
-    Kind,
-    TablePath,
-    Values,
-    array_of_tables,
-    as_table,
-    check_table,
-    did_you_mean,
-    unknown,
-)
+from collector.config.messages import TablePath, did_you_mean, unknown
+from collector.config.schema import Field, Kind, Values, array_of_tables, as_table, check_table
 from collector.model import Role, Severity
 from collector.ownership import DEFAULT_LABEL, DEFAULT_TAG_PREFIX, OwnershipSettings
 from collector.rules import ALL_RULES, RULES_BY_ID, RuleSetting, default_rule_settings

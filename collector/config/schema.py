@@ -5,9 +5,10 @@ them and returns ``Values``, whose accessors hand out typed values (``values.tex
 ``values.number("timeout", 10.0)``). Everything a table needs beyond one key at a time (exactly
 one secret, tls_cert with tls_key, ...) is checked by the table's own parser afterwards.
 
-Every problem is one ``ConfigError`` line: the file, the exact key path (``[[docker]][2].url``,
-``[rules.backup-stale].max_age_days``), what was expected, what was found (never the value of a
-``secret`` key) and what to do. A misspelt key, table name or rule id gets a "did you mean"::
+Every problem is one ``ConfigError`` line (worded by ``collector.config.messages``): the file,
+the exact key path (``[[docker]][2].url``, ``[rules.backup-stale].max_age_days``), what was
+expected, what was found (never the value of a ``secret`` key) and what to do. A misspelt key,
+table name or rule id gets a "did you mean"::
 
     config.toml: unknown key [[docker]][0].tls_cacert (did you mean 'tls_ca'?); fix the spelling
     or remove key 'tls_cacert' (known: name, url, tls_ca, ...)
@@ -18,15 +19,21 @@ check off.
 
 from __future__ import annotations
 
-import difflib
 import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
+from collector.config.messages import (
+    TablePath,
+    describe,
+    did_you_mean,
+    show_key,
+    squash,
+    unknown,
+)
 from collector.errors import ConfigError
 
 _T = TypeVar("_T")
@@ -81,93 +88,6 @@ class Field:
     def expected(self) -> str:
         words = self.expect or _KIND_WORDS[self.kind]
         return f"{words} ({self.about})" if self.about else words
-
-
-@dataclass(frozen=True, slots=True)
-class TablePath:
-    """Where a table stands in the file, as messages spell it: ``[history]``, ``[[docker]][2]``."""
-
-    file: str
-    header: str
-    """How the table is written: ``[history]``, ``[[docker]]``, ``[rules.backup-stale]``."""
-    index: int | None = None
-
-    @classmethod
-    def table(cls, file: str, *names: str) -> TablePath:
-        return cls(file, "[" + ".".join(show_key(n) for n in names) + "]")
-
-    @classmethod
-    def array(cls, file: str, index: int, *names: str) -> TablePath:
-        return cls(file, "[[" + ".".join(show_key(n) for n in names) + "]]", index)
-
-    def __str__(self) -> str:
-        return self.header if self.index is None else f"{self.header}[{self.index}]"
-
-    def key(self, name: str) -> str:
-        """The key's full path: ``[[docker]][2].url``."""
-        return f"{self}.{show_key(name)}"
-
-    def error(self, text: str) -> ConfigError:
-        return ConfigError(f"{self.file}: {text}")
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def show_key(name: str) -> str:
-    """A key as TOML writes it: bare when it can be, quoted otherwise."""
-    return name if _BARE_KEY.fullmatch(name) else repr(name)
-
-
-def did_you_mean(name: str, known: Iterable[str], aliases: Mapping[str, str] | None = None) -> str:
-    """`` (did you mean 'tls_ca'?)`` for the closest known name, or ``""`` if none is close.
-
-    ``aliases`` maps other spellings to a known name; one of them, written with or without
-    ``_`` and ``-`` in any case, wins over a merely similar name.
-    """
-    alias = (aliases or {}).get(_squash(name))
-    if alias is not None:
-        return f" (did you mean '{alias}'?)"
-    by_lower = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
-
-
-def _squash(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def unknown(
-    file: str,
-    what: str,
-    shown: str,
-    name: str,
-    known: Sequence[str],
-    remove: str = "it",
-    aliases: Mapping[str, str] | None = None,
-) -> ConfigError:
-    """``unknown <what> <shown> (did you mean ...?); fix ... or remove <remove> (known: ...)``."""
-    return ConfigError(
-        f"{file}: unknown {what} {shown}{did_you_mean(name, known, aliases)}; fix the spelling "
-        f"or remove {remove} (known: {', '.join(known)})"
-    )
-
-
-def describe(value: object, secret: bool = False) -> str:
-    """What was found, for a message: ``0``, ``True``, ``str '7'``, ``time 10:00:00``.
-
-    Numbers and booleans speak for themselves; anything else is preceded by its type, and a
-    secret is only named by its type.
-    """
-    kind = type(value).__name__
-    if secret:
-        return kind
-    if isinstance(value, bool | int | float):
-        return repr(value)
-    if isinstance(value, date | time):
-        return f"{kind} {value.isoformat()}"
-    text = repr(value)
-    return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +168,7 @@ def check_table(raw: object, fields: Sequence[Field], at: TablePath) -> Values:
     """Check every key of ``raw`` against ``fields``; unknown keys and bad values are errors."""
     table = as_table(raw, at)
     known = [f.name for f in fields]
-    aliases = {_squash(alias): f.name for f in fields for alias in f.aliases}
+    aliases = {squash(alias): f.name for f in fields for alias in f.aliases}
     for name in table:
         if name not in known:
             raise unknown(

@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from collector.config.schema import Field, Kind, TablePath, array_of_tables, check_table
+from collector.config.messages import TablePath
+from collector.config.schema import Field, Kind, array_of_tables, check_table
 from collector.errors import ConfigError
 
 

@@ -6,16 +6,8 @@ from datetime import date, datetime, time
 
 import pytest
 
-from collector.config.schema import (
-    Field,
-    Kind,
-    TablePath,
-    Values,
-    array_of_tables,
-    check_table,
-    did_you_mean,
-    show_key,
-)
+from collector.config.messages import TablePath, did_you_mean, show_key
+from collector.config.schema import Field, Kind, Values, array_of_tables, check_table
 from collector.errors import ConfigError
 
 AT = TablePath.array("lab.toml", 2, "docker")
