@@ -39,6 +39,8 @@ TOP_LEVEL = ("proxmox", "docker", "rules", "waivers", "collect", "history", "not
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """The checked config file: one typed settings value per table, defaults filled in."""
+
     proxmox: tuple[ProxmoxConfig, ...] = ()
     docker: tuple[DockerConfig, ...] = ()
     classify: tuple[ClassifyRule, ...] = ()

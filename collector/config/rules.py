@@ -66,7 +66,7 @@ def _param_field(rule: Rule, key: str, default: object) -> Field:
         kind = Kind.INT if isinstance(default, int) else Kind.FLOAT
         return Field(key, kind, positive=True, expect="a positive number")
     if isinstance(default, str):
-        return Field(key, Kind.STR, choices=choices, expect=_NONEMPTY)
+        return Field(key, Kind.STR, choices=choices, expect=None if choices else _NONEMPTY)
     if isinstance(default, list | tuple):
         return Field(key, Kind.STRS, choices=choices)
     return Field(key, Kind.TABLE)
@@ -74,7 +74,7 @@ def _param_field(rule: Rule, key: str, default: object) -> Field:
 
 @dataclass(frozen=True, slots=True)
 class RulesTables:
-    """Everything under ``[rules]`` (and the waivers, checked against the same registry)."""
+    """Everything under ``[rules]``: the rule settings, the classify entries, the owners."""
 
     rules: Mapping[str, RuleSetting]
     classify: tuple[ClassifyRule, ...]
