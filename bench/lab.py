@@ -67,7 +67,7 @@ SIZES: dict[str, Size] = {
 
 @dataclass(frozen=True)
 class Budget:
-    """What the collector may ask for, by the formula in ``adapters/proxmox.py``."""
+    """What the collector may ask for, by the formula in ``adapters/proxmox/adapter.py``."""
 
     configs: int
     agent_vms: int

@@ -1,6 +1,6 @@
 """``collect doctor``: connect to every source and say what works and what is missing.
 
-Each source is probed by its adapter (``adapters/pve_probe.py``, ``adapters/docker_probe.py``):
+Each source is probed by its adapter (``adapters/proxmox/probe.py``, ``adapters/docker/probe.py``):
 reachable, TLS verified, credentials accepted, version, and every privilege or endpoint the
 collector reads. Nothing is written anywhere. The text is built here; the CLI prints it and picks
 the exit code (0 all fine, 3 something missing or unreachable; config errors are 2 before any

@@ -1,8 +1,8 @@
-"""The request budget, counted by real servers: the formula in ``adapters/budget.py`` is exact.
+"""The request budget, counted by real servers: the formula in ``tests/support/budget.py`` is exact.
 
 A lab of known composition is served over HTTPS (``PveServer``) and a unix socket
 (``DockerServer``) and collected through the real client stack (``open_client`` /
-``open_docker_client``), so what is counted is what a live run would send: per endpoint, per
+``DockerClient``), so what is counted is what a live run would send: per endpoint, per
 method, per connection.
 """
 

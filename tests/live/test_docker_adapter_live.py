@@ -1,6 +1,6 @@
 """The Docker adapter against real engines: unix socket, tcp:// with mutual TLS, and ssh://.
 
-Everything goes through the collector's own path (``open_docker_client`` → ``DockerAdapter``,
+Everything goes through the collector's own path (``DockerClient`` → ``DockerAdapter``,
 via ``collector.wiring`` so connect failures become results) and is compared field by field with
 what ``tests/support/dockerd.py`` really created.
 """

@@ -1,6 +1,6 @@
 """The request budget: how many API calls a collection may make, as a formula over the lab.
 
-Per PVE cluster (``adapters/proxmox.py``)::
+Per PVE cluster (``adapters/proxmox/adapter.py``)::
 
     8                                   version, cluster/status, cluster/resources (vm, storage),
                                         pools, cluster/ha/resources, cluster/backup,
@@ -14,7 +14,7 @@ Per PVE cluster (``adapters/proxmox.py``)::
 No per-node guest listing ever (``/cluster/resources`` lists every guest of every node), no
 per-guest status or snapshot call, no storage listing per guest, and only GETs.
 
-Per Docker engine (``adapters/docker.py``)::
+Per Docker engine (``adapters/docker/adapter.py``)::
 
     3 + C + I                           /version, /info, /containers/json?all=1, one inspect per
                                         container, one image inspect per distinct image whose
@@ -22,7 +22,7 @@ Per Docker engine (``adapters/docker.py``)::
                                         alongside the inspects, not after them)
 
 The functions compute that budget from what a collection returned, so a test (and the
-benchmark) can compare it with what the server actually saw. Retries (``adapters/retry.py``)
+benchmark) can compare it with what the server actually saw. Retries (``adapters/common/retry.py``)
 are extra attempts of these same calls, made only after a transient failure.
 """
 
