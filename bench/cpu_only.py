@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.docker.adapter import DockerAdapter
 from adapters.proxmox.adapter import ProxmoxAdapter
 from bench.lab import CLUSTER, Size, plan_lab
-from collector.collect import collect_all, fewer_gc_passes, run_report
+from collector.collection.orchestrate import collect_all, fewer_gc_passes, run_report
 from collector.config import parse_config
 from collector.contract import Source
 from collector.model import SourceResult
@@ -95,8 +95,8 @@ def main() -> None:
     config = parse_config(tomllib.loads(answers.config_text), "bench")
 
     def normalise() -> list[SourceResult]:
-        # As in a live run (collector/collect.py), but one worker per source and one source at
-        # a time: with answers in memory there is no network wait for threads to overlap.
+        # As in a live run (collector/collection/orchestrate.py), but one worker per source and
+        # one source at a time: with answers in memory there is no network wait to overlap.
         with fewer_gc_passes():
             return collect_all(_sources(answers, concurrency=1), max_parallel=1)
 

@@ -3,8 +3,8 @@
 An **adapter** reads one source (a PVE cluster, a Docker engine) through a client it is given,
 and turns the answers into model values. It lives in ``adapters/<kind>/`` and imports only the
 core's model (``collector.model``), errors (``collector.errors``) and this contract; only
-``collector.wiring`` imports adapters, builds their clients and hands them to the orchestrator
-(``collector.collect``).
+``collector.collection.wiring`` imports adapters, builds their clients and hands them to the
+orchestrator (``collector.collection.orchestrate``).
 
 **What it returns.** ``collect()`` returns a ``SourceResult``: a ``SourceStatus`` (name, kind,
 complete, error, gaps, requests made) and the ``Cluster`` or ``Engine`` it read. It returns
@@ -52,8 +52,11 @@ A minimal adapter::
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Protocol
 
+from collector.errors import SourceDeadlineError
 from collector.model import SourceKind, SourceResult
 
 
@@ -64,3 +67,26 @@ class Source(Protocol):
     kind: SourceKind
 
     def collect(self) -> SourceResult: ...
+
+
+class Deadline:
+    """A point in (monotonic) time after which no new request may start."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._end = clock() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - self._clock())
+
+    def expired(self) -> bool:
+        return self._clock() >= self._end
+
+    def check(self, what: str) -> None:
+        """Raise ``SourceDeadlineError`` naming ``what`` if the deadline has passed."""
+        if self.expired():
+            raise SourceDeadlineError(
+                f"{what}: not started, the run deadline of {self.seconds:g} s had passed; "
+                "raise [collect] deadline_seconds or lower the sources' timeouts"
+            )

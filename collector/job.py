@@ -21,21 +21,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from collector.collect import run_report
+from collector.collection.orchestrate import run_report
 from collector.config import Config
 from collector.contract import Source
 from collector.errors import ConfigError
-from collector.history.diff import FindingChange, FindingStatus, diff
 from collector.history.errors import HistoryError
 from collector.history.lock import run_lock
 from collector.history.settings import HistorySettings, lock_path_for
-from collector.history.snapshot import snapshot_from_report
 from collector.history.store import HistoryStore
 from collector.history.timeline import with_first_seen
 from collector.notify.send import Delivery, notify_all
 from collector.output import check_template, dated, output_path, write_atomically
 from collector.render import Format, render
-from collector.report import Report
+from collector.report.build import Report
+from collector.report.diff import FindingChange, FindingStatus, diff
+from collector.report.snapshot import snapshot_from_report
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from collector.collection.wiring import replay_sources  # noqa: E402
 from collector.config import load_config  # noqa: E402 - after the path is set
 from collector.job import JobOptions, run_job  # noqa: E402
 from collector.render import Format  # noqa: E402
-from collector.wiring import replay_sources  # noqa: E402
 
 DEMO = ROOT / "fixtures" / "demo-lab"
 SAMPLE = ROOT / "docs" / "sample-report.md"

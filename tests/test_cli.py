@@ -205,7 +205,7 @@ def test_a_bug_is_exit_70_with_one_line_unless_verbose(monkeypatch: pytest.Monke
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("collector.cli.run_job", broken)
+    monkeypatch.setattr("collector.cli.report.run_job", broken)
     lab = str(SCENARIOS / "compliant-lab")
     code, out, err = _invoke("report", "--replay", lab)
     assert code == 70

@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from collector.contract import Deadline
 from collector.errors import (
     SourceConnectionError,
     SourceDeadlineError,
     SourceHandshakeError,
     SourceResponseError,
 )
-from collector.limits import Deadline
 
 T = TypeVar("T")
 

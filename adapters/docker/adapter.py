@@ -26,8 +26,8 @@ from adapters.docker.parse import (
     engine_labels,
     image_digest,
 )
+from collector.contract import Deadline
 from collector.errors import SourceDeadlineError, SourceError
-from collector.limits import Deadline
 from collector.model import Container, Engine, Gap, SourceKind, SourceResult, SourceStatus
 
 

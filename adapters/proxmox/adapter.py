@@ -39,12 +39,12 @@ from adapters.proxmox.normalise import (
     version_of,
     volumes_of,
 )
+from collector.contract import Deadline
 from collector.errors import (
     SourceAuthError,
     SourceError,
     SourceResponseError,
 )
-from collector.limits import Deadline
 from collector.model import (
     BackupVolume,
     Cluster,

@@ -1,6 +1,7 @@
 """How a run behaves: ``[collect]``, ``[history]``, ``[[notify]]`` and ``[record]``.
 
-The settings types live with the code that uses them (``RunLimits`` in ``collector.limits``,
+The settings types live with the code that uses them (``RunLimits`` in
+``collector.collection.limits``,
 ``HistorySettings`` in ``collector.history.settings``, ``NotifyTarget`` in
 ``collector.notify.settings``); only ``RecordSettings`` is defined here, as only the CLI's
 wiring reads it.
@@ -12,6 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from collector.collection.limits import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_RETRIES,
+    MAX_DEADLINE_S,
+    MAX_RETRIES,
+    RunLimits,
+)
 from collector.config.messages import TablePath
 from collector.config.schema import Field, Kind, array_of_tables, check_table
 from collector.history.settings import (
@@ -19,13 +27,6 @@ from collector.history.settings import (
     DEFAULT_LOCK_TIMEOUT,
     HistorySettings,
     default_history_path,
-)
-from collector.limits import (
-    DEFAULT_DEADLINE_S,
-    DEFAULT_RETRIES,
-    MAX_DEADLINE_S,
-    MAX_RETRIES,
-    RunLimits,
 )
 from collector.notify.settings import NotifyKind, NotifyTarget, NotifyWhen
 from collector.output import check_template

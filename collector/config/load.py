@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collector.classify import ClassifyRule
+from collector.collection.limits import RunLimits
 from collector.config.job import (
     RecordSettings,
     parse_collect,
@@ -24,13 +24,13 @@ from collector.config.job import (
 from collector.config.messages import unknown
 from collector.config.rules import parse_rules, parse_waivers
 from collector.config.sources import DockerConfig, ProxmoxConfig, parse_sources
+from collector.correlation.classify import ClassifyRule
+from collector.correlation.ownership import OwnershipSettings
 from collector.errors import ConfigError
 from collector.history.settings import HistorySettings
-from collector.limits import RunLimits
 from collector.notify.settings import NotifyTarget
-from collector.ownership import OwnershipSettings
 from collector.rules import RuleSetting, default_rule_settings
-from collector.waivers import Waiver
+from collector.rules.waivers import Waiver
 
 DEFAULT_CONFIG_PATH = Path("~/.config/homelab-collector/config.toml")
 

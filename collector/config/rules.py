@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from collector.classify import ClassifyRule
 from collector.config.messages import TablePath, did_you_mean, unknown
 from collector.config.schema import Field, Kind, Values, array_of_tables, as_table, check_table
+from collector.correlation.classify import ClassifyRule
+from collector.correlation.ownership import DEFAULT_LABEL, DEFAULT_TAG_PREFIX, OwnershipSettings
 from collector.model import Role, Severity
-from collector.ownership import DEFAULT_LABEL, DEFAULT_TAG_PREFIX, OwnershipSettings
 from collector.rules import ALL_RULES, RULES_BY_ID, RuleSetting, default_rule_settings
 from collector.rules.base import ParamValue, Rule
-from collector.waivers import EXPIRED_RULE, Waiver
+from collector.rules.waivers import EXPIRED_RULE, Waiver
 
 OWNER_RULE = "owner-missing"
 

@@ -1,7 +1,7 @@
 """Reading a PVE source's secret: the token secret or password its config names.
 
-Only a live source reads it (``collector.wiring``), never a replay. The value never appears in a
-message: only the variable or file name does.
+Only a live source reads it (``collector.collection.wiring``), never a replay. The value never
+appears in a message: only the variable or file name does.
 """
 
 from __future__ import annotations

@@ -48,4 +48,4 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     """,
 )
-SCHEMA_VERSION = len(MIGRATIONS)
+DB_SCHEMA_VERSION = len(MIGRATIONS)

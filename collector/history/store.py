@@ -23,15 +23,15 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from collector import __version__
-from collector.history.diff import (
+from collector.history.errors import HistoryError
+from collector.history.retention import RunAge, runs_to_prune
+from collector.history.schema import DB_SCHEMA_VERSION, MIGRATIONS
+from collector.report.diff import (
     FindingRecord,
     ObjectRecord,
     Snapshot,
     SourceRecord,
 )
-from collector.history.errors import HistoryError
-from collector.history.retention import RunAge, runs_to_prune
-from collector.history.schema import MIGRATIONS, SCHEMA_VERSION
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -113,12 +113,12 @@ class HistoryStore:
 
     def _migrate(self) -> None:
         version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
+        if version > DB_SCHEMA_VERSION:
             raise HistoryError(
                 f"history database {self.path} has schema version {version}, newer than this "
-                f"collect understands ({SCHEMA_VERSION}); upgrade homelab-collector"
+                f"collect understands ({DB_SCHEMA_VERSION}); upgrade homelab-collector"
             )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
+        for target in range(version + 1, DB_SCHEMA_VERSION + 1):
             with self._transaction() as conn:
                 for statement in MIGRATIONS[target - 1].split(";"):
                     if statement.strip():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from collector.history.diff import Snapshot, SourceRecord, source_key
 from collector.history.store import HistoryStore
+from collector.report.diff import Snapshot, SourceRecord, source_key
 
 
 @dataclass(frozen=True, slots=True)

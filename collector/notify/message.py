@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from collector import __version__
-from collector.history.diff import FindingChange, FindingStatus
 from collector.render.changes import changes_line, since_text
 from collector.render.sections import headline
-from collector.report import Report
+from collector.report.build import Report
+from collector.report.diff import FindingChange, FindingStatus
 
 MAX_LISTED = 10
 

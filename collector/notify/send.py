@@ -18,7 +18,7 @@ from collector.notify.message import Notification, build_notification, changed
 from collector.notify.settings import NotifyKind, NotifyTarget, NotifyWhen
 from collector.output import fill_template
 from collector.render import Format
-from collector.report import Report
+from collector.report.build import Report
 
 if TYPE_CHECKING:
     import httpx

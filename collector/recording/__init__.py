@@ -4,8 +4,10 @@
 - ``pseudonym``: the deterministic pseudonymiser behind ``--anonymise``;
 - ``config_out``: the recording's ``config.toml``, without secrets (and anonymised on request);
 - ``store``: atomic file writes and the ``--out`` folder contract;
-- ``record``: the run itself: collect through tee clients into a staging folder, then publish.
+- ``record``: the run itself: collect through tee clients into a staging folder, then publish;
+- ``anonymise``: rewrites a recording's answers with pseudonyms (knows where PVE and Docker
+  answers keep names and addresses).
 
-The tee clients and the PVE/Docker-aware anonymiser live in ``adapters`` (``record``,
-``anonymise``); ``collector.wiring`` hands them in, so this package never imports an adapter.
+The tee clients live in ``adapters/*/record.py``; ``collector.collection.wiring`` hands them
+in, so this package never imports an adapter.
 """

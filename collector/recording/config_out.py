@@ -23,11 +23,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from collector import __version__
-from collector.classify import ClassifyRule
 from collector.config import Config, DockerConfig, ProxmoxConfig
+from collector.correlation.classify import ClassifyRule
 from collector.recording.pseudonym import Pseudonymiser
 from collector.rules import RuleSetting, default_rule_settings
-from collector.waivers import Waiver
+from collector.rules.waivers import Waiver
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _NODE_ID = re.compile(r"(pve:[^/\s]+/node/)([^/\s]+)")

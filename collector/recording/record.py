@@ -17,14 +17,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from collector.collect import run_report
+from collector.collection.orchestrate import run_report
 from collector.config import Config
 from collector.contract import Source
 from collector.recording.config_out import recorded_config
 from collector.recording.meta import META_FILE, meta_text
 from collector.recording.pseudonym import Pseudonymiser
 from collector.recording.store import check_out_dir, publish, staging_dir, write_text_atomically
-from collector.report import Report
+from collector.report.build import Report
 
 
 class RecordingAnonymiser(Protocol):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from collector.render.json import render_json
 from collector.render.markdown import render_markdown
 from collector.render.table import render_table
-from collector.report import Report
+from collector.report.build import Report
 
 
 class Format(StrEnum):

@@ -1,22 +1,19 @@
 """The Changes section (this run against the previous complete one) for every renderer.
 
-``changes_document`` is the ``changes`` member of the JSON report (null when there was nothing to
-compare with); the tables are shared by the terminal and Markdown renderers; ``changes_line`` is
-the one-line summary the CLI and notifications use.
+The tables are shared by the terminal and Markdown renderers; ``changes_line`` is the one-line
+summary the CLI and notifications use. The JSON form is ``collector.report.document``'s.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from collector.history.diff import (
+from collector.render.sections import Table
+from collector.report.diff import (
     ChangeKind,
     Changes,
     FieldChange,
     FindingStatus,
     ObjectChange,
 )
-from collector.render.sections import Table
 
 NO_BASE = "nothing to compare with: no earlier complete run in the history, or history is off"
 
@@ -94,38 +91,3 @@ def persisting_table(changes: Changes) -> Table:
         for (rule, severity), seen in groups.items()
     ]
     return ["rule", "severity", "still open", "oldest since"], rows
-
-
-def changes_document(changes: Changes | None) -> dict[str, Any] | None:
-    if changes is None:
-        return None
-    return {
-        "base_run": changes.base_run,
-        "base_generated_at": changes.base_generated_at,
-        "counts": changes.counts(),
-        "unknown_sources": list(changes.unknown_sources),
-        "objects": [
-            {
-                "change": c.kind.value,
-                "id": c.id,
-                "previous_id": c.previous_id,
-                "form": c.form,
-                "name": c.name,
-                "fields": [
-                    {"field": f.field, "before": f.before, "after": f.after} for f in c.fields
-                ],
-            }
-            for c in changes.objects
-        ],
-        "findings": [
-            {
-                "status": f.status.value,
-                "rule": f.rule,
-                "subject": f.subject,
-                "severity": f.severity,
-                "message": f.message,
-                "first_seen": f.first_seen,
-            }
-            for f in changes.findings
-        ],
-    }

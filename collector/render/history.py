@@ -8,10 +8,8 @@ from enum import StrEnum
 
 from tabulate import tabulate
 
-from collector.history.diff import Changes
 from collector.history.timeline import RunInfo
 from collector.render.changes import (
-    changes_document,
     changes_line,
     finding_changes_table,
     object_changes_table,
@@ -19,6 +17,8 @@ from collector.render.changes import (
     unknown_note,
 )
 from collector.render.sections import Table
+from collector.report.diff import Changes
+from collector.report.document import changes_document
 
 
 class ListFormat(StrEnum):

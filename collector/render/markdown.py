@@ -22,7 +22,7 @@ from collector.render.sections import (
     summary_table,
 )
 from collector.render.wiki import front_matter, layers_diagram, report_title
-from collector.report import Report
+from collector.report.build import Report
 
 
 def _escape(cell: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collector.inventory import Inventory
+from collector.correlation.inventory import Inventory
 from collector.model import Engine, Layer
-from collector.render.tree import walk
-from collector.report import Report
+from collector.report.build import Report
+from collector.report.tree import walk
 from collector.rules import RULES_BY_ID
 
 Table = tuple[list[str], list[list[str]]]

@@ -23,7 +23,7 @@ from collector.render.sections import (
     sources_table,
     summary_table,
 )
-from collector.report import Report
+from collector.report.build import Report
 
 _COUNTS = frozenset({"count", "open", "waived"})
 _WRAP = {

@@ -13,9 +13,9 @@ from collections import Counter
 from datetime import datetime
 
 from collector import __version__
-from collector.inventory import Inventory
+from collector.correlation.inventory import Inventory
 from collector.model import Engine, Form, Guest, Severity
-from collector.report import PLACEMENT_RULE_IDS, Report
+from collector.report.build import PLACEMENT_RULE_IDS, Report
 
 
 def _label(*lines: str) -> str:

@@ -12,14 +12,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from collector.inventory import Inventory
+from collector.correlation.inventory import Inventory
 from collector.model import Finding, Severity
+from collector.rules.architecture import RULES as PLACEMENT_RULES
 from collector.rules.backup import RULES as BACKUP_RULES
 from collector.rules.base import Hit, ParamValue, Rule, RuleContext, param_value
 from collector.rules.monitoring import RULES as MONITORING_RULES
 from collector.rules.operations import RULES as OPERATIONS_RULES
-from collector.rules.placement import RULES as PLACEMENT_RULES
-from collector.waivers import EXPIRED_RULE, Waiver, apply_waivers
+from collector.rules.waivers import EXPIRED_RULE, Waiver, apply_waivers
 
 
 def _no_check(_inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:

@@ -13,8 +13,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from collector.backup import Coverage, backups_of, coverage, foreign_backups, job_names
-from collector.inventory import Inventory
+from collector.correlation.backup_jobs import (
+    Coverage,
+    backups_of,
+    coverage,
+    foreign_backups,
+    job_names,
+)
+from collector.correlation.inventory import Inventory
 from collector.model import BackupVolume, Cluster, Form, Guest, Layer, Severity
 from collector.rules.base import Hit, Rule, RuleContext
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from collector.inventory import Inventory
+from collector.correlation.inventory import Inventory
 from collector.model import Layer, Severity
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from collector.inventory import Inventory
+from collector.correlation.inventory import Inventory
 from collector.model import Form, Layer, Severity
 from collector.rules.base import Hit, Rule, RuleContext
 

@@ -1,8 +1,8 @@
 """Documentation, responsibility and lifecycle: can someone else understand, own and rebuild it?
 
-Owners are resolved in the inventory (``collector.ownership``) so every report shows them; the
-``owner-missing`` rule only reports the objects left without one. Its parameters configure that
-resolution too.
+Owners are resolved in the inventory (``collector.correlation.ownership``) so every report
+shows them; the ``owner-missing`` rule only reports the objects left without one. Its
+parameters configure that resolution too.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from collector.inventory import Inventory, layer_of
+from collector.correlation.inventory import Inventory, layer_of
+from collector.correlation.ownership import DEFAULT_LABEL, DEFAULT_TAG_PREFIX
 from collector.model import Cluster, Container, Engine, Guest, Layer, Node, Severity
-from collector.ownership import DEFAULT_LABEL, DEFAULT_TAG_PREFIX
 from collector.rules.base import Hit, Rule, RuleContext
 
 OCI_DESCRIPTION = "org.opencontainers.image.description"

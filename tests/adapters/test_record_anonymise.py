@@ -26,16 +26,16 @@ from adapters.docker.replay import ReplayDockerClient
 from adapters.proxmox import errors as pve_errors
 from adapters.proxmox.record import RecordingPveApi
 from adapters.proxmox.replay import ReplayPveApi
-from collector.collect import run_report
+from collector.collection.orchestrate import run_report
+from collector.collection.wiring import recording_sources, replay_sources
 from collector.config import load_config
 from collector.errors import SourceConnectionError, SourceResponseError
 from collector.recording.anonymise import anonymise_recording
 from collector.recording.record import RecordOptions, record_lab
 from collector.recording.redact import Redactor
 from collector.recording.store import write_json
-from collector.render.json import report_document
-from collector.report import Report
-from collector.wiring import recording_sources, replay_sources
+from collector.report.build import Report
+from collector.report.document import report_document
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CASES = [FIXTURES / "demo-lab", *sorted(p.parent for p in FIXTURES.glob("scenarios/*/config.toml"))]

@@ -13,7 +13,9 @@ from adapters.common.retry import retryable, with_retry
 from adapters.docker import errors as docker_errors
 from adapters.docker.adapter import DockerAdapter
 from adapters.proxmox import errors as pve_errors
+from collector.collection.limits import RunLimits
 from collector.config import Config, parse_config
+from collector.contract import Deadline
 from collector.errors import (
     ConfigError,
     SourceAuthError,
@@ -24,7 +26,6 @@ from collector.errors import (
     SourceResponseError,
     SourceTimeoutError,
 )
-from collector.limits import Deadline, RunLimits
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Backup job resolution and backup matching (``collector.backup``), one rule of vzdump per case."""
+"""Backup job resolution and matching (``collector.correlation.backup_jobs``), one rule of
+vzdump per case."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from collector.backup import backups_of, coverage, foreign_backups, volume_kind
+from collector.correlation.backup_jobs import backups_of, coverage, foreign_backups, volume_kind
 from collector.model import BackupJob, BackupVolume, Form, Guest
 
 
@@ -103,7 +104,7 @@ def test_backups_match_vmid_and_guest_type_newest_first() -> None:
 def _missing(
     jobs: tuple[BackupJob, ...] | None, not_backed_up: tuple[int, ...] | None
 ) -> list[str]:
-    from collector.inventory import Inventory
+    from collector.correlation.inventory import Inventory
     from collector.model import Cluster
     from collector.rules import default_rule_settings, evaluate
 

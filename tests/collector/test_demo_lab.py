@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from collector.collect import run_report
+from collector.collection.orchestrate import run_report
+from collector.collection.wiring import replay_sources
 from collector.config import load_config
-from collector.report import Report
+from collector.report.build import Report
 from collector.rules import ALL_RULES
-from collector.wiring import replay_sources
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo-lab"
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)

@@ -23,7 +23,7 @@ import pytest
 from adapters.common.fanout import fan_out
 from adapters.docker.adapter import DockerAdapter
 from adapters.proxmox.adapter import ProxmoxAdapter
-from collector.collect import collect_all, run_report
+from collector.collection.orchestrate import collect_all, run_report
 from collector.config import parse_config
 from collector.contract import Source
 from collector.model import SourceResult

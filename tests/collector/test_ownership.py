@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from collector.config import parse_config
+from collector.correlation.ownership import (
+    Item,
+    Owner,
+    OwnershipSettings,
+    own_owner,
+    resolve_owners,
+)
 from collector.model import Cluster, Container, Engine, Form, Guest, Node
-from collector.ownership import Item, Owner, OwnershipSettings, own_owner, resolve_owners
 
 
 def _guest(vmid: int, tags: tuple[str, ...] = (), pool: str | None = None) -> Guest:

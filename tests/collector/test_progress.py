@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from concurrent.futures import ThreadPoolExecutor
 
-from collector.progress import NoProgress, ProgressLine, progress_for
+from collector.collection.progress import NoProgress, ProgressLine, progress_for
 
 
 class _Terminal(io.StringIO):

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from collector.classify import ClassifyRule
 from collector.config import Config, DockerConfig, ProxmoxConfig, parse_config
+from collector.correlation.classify import ClassifyRule
 from collector.errors import ConfigError
 from collector.history.settings import HistorySettings
 from collector.model import Role, Severity
@@ -23,7 +23,7 @@ from collector.recording.pseudonym import Pseudonymiser
 from collector.recording.redact import REDACTED, Redactor, redact_keys
 from collector.recording.store import check_out_dir, publish
 from collector.rules import RuleSetting, default_rule_settings
-from collector.waivers import Waiver
+from collector.rules.waivers import Waiver
 
 # -- redaction ---------------------------------------------------------------------------------
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from collector.cli import FailOn, exit_code
-from collector.collect import run_report
-from collector.compliance import layer_summaries
+from collector.collection.orchestrate import run_report
+from collector.collection.wiring import replay_sources
 from collector.config import Config, load_config
-from collector.inventory import Inventory
+from collector.correlation.inventory import Inventory
 from collector.model import Cluster, Finding, Form, Guest, Layer, Node, Severity
 from collector.render import Format, render
-from collector.report import Report, build_report
-from collector.wiring import replay_sources
+from collector.report.build import Report, build_report
+from collector.report.compliance import layer_summaries
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from collector.cli import FailOn, exit_code
-from collector.collect import run_report
+from collector.collection.orchestrate import run_report
+from collector.collection.wiring import replay_sources
 from collector.config import load_config
-from collector.render.json import report_document
+from collector.report.document import report_document
 from collector.rules import ALL_RULES, RuleSetting
-from collector.wiring import replay_sources
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 CASES = sorted(p.parent for p in SCENARIOS.glob("*/expected.json"))
@@ -90,7 +90,7 @@ def test_scenarios_exist() -> None:
 
 def test_a_source_that_crashes_is_reported_and_the_others_are_kept() -> None:
     """An unexpected exception inside one source becomes that source's error, nothing more."""
-    from collector.collect import collect_all
+    from collector.collection.orchestrate import collect_all
     from collector.model import SourceKind, SourceResult, SourceStatus
 
     class Crashing:

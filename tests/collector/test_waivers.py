@@ -15,7 +15,7 @@ from collector.config import parse_config
 from collector.errors import ConfigError
 from collector.model import Finding, Layer, Severity
 from collector.rules import RuleSetting
-from collector.waivers import Waiver, apply_waivers
+from collector.rules.waivers import Waiver, apply_waivers
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from collector.collect import run_report
+from collector.collection.orchestrate import run_report
+from collector.collection.wiring import replay_sources
 from collector.config import load_config
 from collector.render.markdown import render_markdown
 from collector.render.wiki import front_matter, layers_diagram
-from collector.report import Report
-from collector.wiring import replay_sources
+from collector.report.build import Report
 from tests.history.lab import write_lab
 
 ROOT = Path(__file__).resolve().parents[2]

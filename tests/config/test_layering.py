@@ -1,7 +1,7 @@
 """The config package imports down only: nothing it builds on imports it back.
 
 Each layer keeps its own settings type (``RuleSetting`` in ``collector.rules``, ``Waiver`` in
-``collector.waivers``, ``HistorySettings`` in ``collector.history.settings``, ...) and never
+``collector.rules.waivers``, ``HistorySettings`` in ``collector.history.settings``, ...) and never
 reads the config itself; only ``collector.config`` checks the file and builds those types.
 """
 
@@ -47,9 +47,13 @@ def below_config() -> set[str]:
 
 def test_nothing_below_the_config_imports_it() -> None:
     lower = below_config()
-    assert {"collector.rules", "collector.waivers", "collector.limits"} <= lower
+    assert {"collector.rules", "collector.rules.waivers", "collector.collection.limits"} <= lower
     assert {"collector.history.settings", "collector.notify.settings"} <= lower
-    assert {"collector.ownership", "collector.classify", "collector.inventory"} <= lower
+    assert {
+        "collector.correlation.ownership",
+        "collector.correlation.classify",
+        "collector.correlation.inventory",
+    } <= lower
     back_up = {m: sorted(n for n in imports(m) if n.startswith("collector.config")) for m in lower}
     assert {m: names for m, names in back_up.items() if names} == {}
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from collector.classify import ClassifyRule
+from collector.collection.limits import RunLimits
 from collector.config import Config, DockerConfig, ProxmoxConfig, load_config, parse_config
 from collector.config.load import TOP_LEVEL
 from collector.config.rules import rule_fields
+from collector.correlation.classify import ClassifyRule
+from collector.correlation.ownership import OwnershipSettings
 from collector.errors import ConfigError
 from collector.history.settings import (
     DEFAULT_KEEP_RUNS,
@@ -19,12 +21,10 @@ from collector.history.settings import (
     HistorySettings,
     default_history_path,
 )
-from collector.limits import RunLimits
 from collector.model import Role, Severity
 from collector.notify.settings import NotifyKind, NotifyTarget, NotifyWhen
-from collector.ownership import OwnershipSettings
 from collector.rules import ALL_RULES, RULES_BY_ID, RuleSetting, default_rule_settings
-from collector.waivers import Waiver
+from collector.rules.waivers import Waiver
 
 
 def parse(text: str) -> Config:

@@ -19,7 +19,7 @@ from adapters.docker.adapter import DockerAdapter
 from adapters.docker.parse import container_from_inspect, container_from_list
 from adapters.proxmox.adapter import ProxmoxAdapter
 from adapters.proxmox.parse import GUEST_STATES
-from collector.collect import run_report
+from collector.collection.orchestrate import run_report
 from collector.config import load_config
 from collector.model import SourceResult
 from collector.render import Format, render

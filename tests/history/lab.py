@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from collector.report import PLACEMENT_RULE_IDS
+from collector.report.build import PLACEMENT_RULE_IDS
 from collector.rules import ALL_RULES
 from tests.support.recording import ContainerSpec, GuestSpec, RecordingBuilder
 

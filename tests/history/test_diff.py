@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from collector.history.diff import (
+from collector.report.diff import (
     ChangeKind,
     Changes,
     FindingRecord,

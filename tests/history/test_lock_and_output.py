@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from collector.cli import ExitCode, _progress, app
+from collector.cli import ExitCode, app
+from collector.cli.report import _progress
 from collector.errors import ConfigError
 from collector.history.errors import RunLocked
 from collector.history.lock import run_lock

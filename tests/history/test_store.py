@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from collector.history.diff import FindingRecord, ObjectRecord, Snapshot, SourceRecord
 from collector.history.errors import HistoryError
 from collector.history.retention import RunAge, runs_to_prune
-from collector.history.schema import MIGRATIONS, SCHEMA_VERSION
+from collector.history.schema import DB_SCHEMA_VERSION, MIGRATIONS
 from collector.history.store import HistoryStore
 from collector.history.timeline import list_runs, with_first_seen
+from collector.report.diff import FindingRecord, ObjectRecord, Snapshot, SourceRecord
 
 LAB = SourceRecord("lab", "proxmox", True)
 APPS = SourceRecord("apps", "docker", True)
@@ -64,7 +64,7 @@ def store(tmp_path: Path) -> HistoryStore:
 
 def test_new_database_is_created_with_the_latest_schema(store: HistoryStore) -> None:
     assert store.path.is_file()
-    assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+    assert store.schema_version == DB_SCHEMA_VERSION == len(MIGRATIONS)
     assert store.run_ids() == []
 
 
@@ -75,7 +75,7 @@ def test_an_existing_database_is_migrated_not_recreated(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with HistoryStore.open(path) as store:
-        assert store.schema_version == SCHEMA_VERSION
+        assert store.schema_version == DB_SCHEMA_VERSION
     conn = sqlite3.connect(path)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"unrelated", "runs", "sources", "objects", "findings"} <= tables
@@ -84,7 +84,7 @@ def test_an_existing_database_is_migrated_not_recreated(tmp_path: Path) -> None:
 def test_a_database_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.execute(f"PRAGMA user_version = {DB_SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(HistoryError, match="newer than this collect understands"):
         HistoryStore.open(path)

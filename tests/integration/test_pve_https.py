@@ -20,10 +20,10 @@ import pytest
 from adapters.proxmox.adapter import ProxmoxAdapter
 from adapters.proxmox.client import open_client
 from adapters.proxmox.replay import ReplayPveApi
-from collector.collect import collect_all
+from collector.collection.orchestrate import collect_all
+from collector.collection.wiring import live_sources
 from collector.config import Config, ProxmoxConfig
 from collector.model import SourceResult, SourceStatus
-from collector.wiring import live_sources
 from tests.support.certs import write_unrelated_ca
 from tests.support.pve_server import (
     DEFAULT_PASSWORD,

@@ -1,8 +1,8 @@
 """The Docker adapter against real engines: unix socket, tcp:// with mutual TLS, and ssh://.
 
 Everything goes through the collector's own path (``DockerClient`` → ``DockerAdapter``,
-via ``collector.wiring`` so connect failures become results) and is compared field by field with
-what ``tests/support/dockerd.py`` really created.
+via ``collector.collection.wiring`` so connect failures become results) and is compared field
+by field with what ``tests/support/dockerd.py`` really created.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from typer.testing import CliRunner
 from adapters.docker.adapter import DockerAdapter
 from adapters.docker.client import DockerClient
 from collector.cli import app
-from collector.collect import collect_all
+from collector.collection.orchestrate import collect_all
+from collector.collection.wiring import live_sources
 from collector.config import Config, DockerConfig
 from collector.model import Container, SourceResult
 from collector.recording.config_out import dumps_toml
-from collector.wiring import live_sources
 from tests.support.dockerd import SECRET_VALUE, ExpectedContainer, LiveEngine, LiveLab, LiveSSH
 
 pytestmark = pytest.mark.live

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collector.history.diff import (
+from collector.report.build import Report
+from collector.report.diff import (
     FindingRecord,
     ObjectRecord,
     Snapshot,
     SourceRecord,
     dedupe_findings,
 )
-from collector.render.json import report_document
-from collector.report import Report
+from collector.report.document import report_document
 
 
 def _text(value: Any) -> str | None:

@@ -11,7 +11,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from collector.classify import ClassifyRule, classify_container, classify_guest
+from collector.correlation.classify import ClassifyRule, classify_container, classify_guest
+from collector.correlation.ownership import Owner, OwnershipSettings, resolve_owners
+from collector.correlation.placement import PlacementHints, place_engines
 from collector.model import (
     Cluster,
     Container,
@@ -26,8 +28,6 @@ from collector.model import (
     SourceResult,
     SourceStatus,
 )
-from collector.ownership import Owner, OwnershipSettings, resolve_owners
-from collector.placement import PlacementHints, place_engines
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Inventory:
 
     @cached_property
     def owners(self) -> Mapping[str, Owner | None]:
-        """Id → owner (with where it came from), or None; see ``collector.ownership``."""
+        """Id → owner (with where it came from), or None; see ``correlation.ownership``."""
         return resolve_owners(self.by_id, self.parent, self.ownership)
 
     @cached_property

@@ -1,4 +1,5 @@
-"""Run limits: the ``[collect]`` table (total deadline, retries) and the ``Deadline`` clock.
+"""Run limits: the ``[collect]`` table (total deadline, retries); the clock is
+``collector.contract.Deadline``.
 
 A collector that runs unattended must end. Per-request timeouts (``timeout``/``agent_timeout``
 of each source) bound one request; the deadline bounds the run. Threads cannot be killed, so the
@@ -16,11 +17,7 @@ request timeout.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-
-from collector.errors import SourceDeadlineError
 
 DEFAULT_DEADLINE_S = 300.0
 DEFAULT_RETRIES = 1
@@ -34,26 +31,3 @@ class RunLimits:
 
     deadline_seconds: float = DEFAULT_DEADLINE_S
     retries: int = DEFAULT_RETRIES
-
-
-class Deadline:
-    """A point in (monotonic) time after which no new request may start."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
-        self._clock = clock
-        self._end = clock() + seconds
-
-    def remaining(self) -> float:
-        return max(0.0, self._end - self._clock())
-
-    def expired(self) -> bool:
-        return self._clock() >= self._end
-
-    def check(self, what: str) -> None:
-        """Raise ``SourceDeadlineError`` naming ``what`` if the deadline has passed."""
-        if self.expired():
-            raise SourceDeadlineError(
-                f"{what}: not started, the run deadline of {self.seconds:g} s had passed; "
-                "raise [collect] deadline_seconds or lower the sources' timeouts"
-            )

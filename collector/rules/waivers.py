@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from fnmatch import fnmatchcase
 
-from collector.inventory import layer_of_id
+from collector.correlation.inventory import layer_of_id
 from collector.model import Finding, Severity
 
 EXPIRED_RULE = "waiver-expired"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from collector.cli_common import (
+from collector.cli.app import (
     ConfigOption,
     ExitCode,
     HistoryDbOption,
@@ -19,11 +19,10 @@ from collector.cli_common import (
 )
 from collector.config import load_config
 from collector.errors import ConfigError
-from collector.history.commands import diff_text, history_text
 from collector.model import Diagnosis
 from collector.render.history import ListFormat
 from collector.render.sections import headline
-from collector.report import Report
+from collector.report.build import Report
 
 
 @app.command("record")
@@ -73,9 +72,9 @@ def record_command(
     """
 
     def run() -> Report:
+        from collector.collection.wiring import recording_sources
         from collector.recording.anonymise import anonymise_recording
         from collector.recording.record import RecordOptions, record_lab
-        from collector.wiring import recording_sources
 
         if salt is not None and not anonymise:
             raise ConfigError("--salt (or COLLECT_RECORD_SALT) only makes sense with --anonymise")
@@ -116,6 +115,28 @@ def _history_path(config_path: Path | None, override: Path | None) -> Path:
     return default_history_path()
 
 
+def _history_text(db: Path, fmt: ListFormat, limit: int) -> str:
+    from collector.history.store import HistoryStore
+    from collector.history.timeline import list_runs
+    from collector.render.history import render_runs
+
+    with HistoryStore.open(db, create=False) as store:
+        return render_runs(list_runs(store, limit), fmt)
+
+
+def _diff_text(db: Path, older: str, newer: str, fmt: ListFormat) -> str:
+    """Compare two stored runs named by id, ``latest`` or ``previous``."""
+    from collector.history.store import HistoryStore
+    from collector.render.history import render_diff
+    from collector.report.diff import diff
+
+    with HistoryStore.open(db, create=False) as store:
+        a, b = store.resolve(older), store.resolve(newer)
+        changes = diff(store.load(a), store.load(b))
+        assert changes is not None  # diff returns None only when there is no base
+        return render_diff(changes, b, fmt)
+
+
 ListFormatOption = Annotated[
     ListFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
@@ -129,7 +150,7 @@ def history_command(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N runs.")] = 20,
 ) -> None:
     """List the stored runs, newest first: time, completeness, sources, counts, report file."""
-    text = guarded(lambda: history_text(_history_path(config, history_db), fmt, limit))
+    text = guarded(lambda: _history_text(_history_path(config, history_db), fmt, limit))
     typer.echo(text, nl=False)
 
 
@@ -147,7 +168,7 @@ def diff_command(
     fmt: ListFormatOption = ListFormat.TABLE,
 ) -> None:
     """Show what changed between two stored runs (default: the last two)."""
-    text = guarded(lambda: diff_text(_history_path(config, history_db), older, newer, fmt))
+    text = guarded(lambda: _diff_text(_history_path(config, history_db), older, newer, fmt))
     typer.echo(text, nl=False)
 
 
@@ -159,8 +180,8 @@ def doctor_command(config: ConfigOption = None) -> None:
     writes nothing. Exit 0 when every source is ready, 3 when something is missing or
     unreachable, 2 for configuration errors.
     """
-    from collector.doctor import all_ready, render_doctor, run_doctor
-    from collector.wiring import doctor_probes
+    from collector.collection.doctor import all_ready, render_doctor, run_doctor
+    from collector.collection.wiring import doctor_probes
 
     def diagnose() -> list[Diagnosis]:
         cfg = resolve_config(config, None)

@@ -16,11 +16,11 @@ from datetime import datetime
 
 from collector.config import Config
 from collector.contract import Source
-from collector.coverage import note_weakened_placements
+from collector.correlation.inventory import build_inventory
+from collector.correlation.weak_placements import note_weakened_placements
 from collector.errors import CollectorError
-from collector.inventory import build_inventory
 from collector.model import Gap, SourceKind, SourceResult, SourceStatus
-from collector.report import Report, build_report
+from collector.report.build import Report, build_report
 from collector.rules import RuleSetting, evaluate
 
 GC_THRESHOLD = 100_000

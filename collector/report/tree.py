@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from collector.inventory import Inventory, form_of
+from collector.correlation.inventory import Inventory, form_of
 from collector.model import Cluster, Container, Engine, Guest, Node
 
 

@@ -23,16 +23,16 @@ from adapters.proxmox.client import open_client
 from adapters.proxmox.probe import diagnose_proxmox
 from adapters.proxmox.record import RecordingPveApi
 from adapters.proxmox.replay import ReplayPveApi
-from collector.collect import LazySource
+from collector.collection.limits import RunLimits
+from collector.collection.orchestrate import LazySource
+from collector.collection.progress import NoProgress, Progress
+from collector.collection.security import docker_transport, proxmox_transport
 from collector.config import Config, DockerConfig, ProxmoxConfig, read_secret
-from collector.contract import Source
+from collector.contract import Deadline, Source
 from collector.errors import ConfigError, SourceError
-from collector.limits import Deadline, RunLimits
 from collector.model import Diagnosis, Gap, SourceKind, SourceResult
-from collector.progress import NoProgress, Progress
 from collector.recording.redact import Redactor, redact_keys
 from collector.recording.store import write_json
-from collector.security import docker_transport, proxmox_transport
 
 if TYPE_CHECKING:
     from adapters.docker.adapter import DockerApi
@@ -193,7 +193,7 @@ def _sources(config: Config, clients: _LiveClients | _ReplayClients, run: _Run) 
 def live_sources(
     config: Config, warn: Warn | None = None, progress: Progress | None = None
 ) -> list[Source]:
-    """Live sources sharing one run deadline, which starts now (see ``collector/limits.py``).
+    """Live sources sharing one run deadline, which starts now (see ``collector.contract``).
 
     ``progress`` (a terminal's progress line) gets one ``(done, total)`` callback per source.
     """

@@ -1,4 +1,4 @@
-"""The ``collect report`` command, the app and its exit codes (other commands: ``cli_tools``).
+"""The ``collect report`` command and its exit codes (other commands: ``collector.cli.tools``).
 
 Exit codes:
   0  clean: no finding at or above --fail-on, every source complete
@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from collector.cli_common import (
+from collector.cli.app import (
     ConfigOption,
     ExitCode,
     FailOn,
@@ -31,16 +31,14 @@ from collector.cli_common import (
     log,
     resolve_config,
 )
+from collector.collection.progress import Progress, progress_for
 from collector.config import Config
 from collector.job import JobOptions, JobOutcome, run_job
 from collector.output import format_for
-from collector.progress import Progress, progress_for
 from collector.recording.meta import recorded_at
 from collector.render import Format
 from collector.render.changes import changes_line
 from collector.render.sections import headline
-
-__all__ = ["ExitCode", "FailOn", "app", "exit_code"]
 
 
 def _history_wanted(cfg: Config, replay: Path | None, history_db: Path | None) -> bool:
@@ -121,7 +119,7 @@ def report(
     """Collect from every source, check the rules, compare with the last run, print the report."""
 
     def job() -> JobOutcome:
-        from collector.wiring import live_sources, replay_sources
+        from collector.collection.wiring import live_sources, replay_sources
 
         cfg = resolve_config(config, replay)
         sources = (
@@ -172,7 +170,3 @@ def report(
     if outcome.history_error is not None:
         fail(f"{outcome.history_error} (the report itself was written)", ExitCode.CONFIG)
     raise typer.Exit(int(code))
-
-
-# Imported last so that --help lists 'report' first; the import registers the other commands.
-import collector.cli_tools  # noqa: E402, F401

@@ -3,7 +3,8 @@
 The summary counts objects per layer and form and gives the share of workloads that comply with
 the placement rule. A workload complies when it has a decided role and no open placement finding
 is about it or about the engine it runs on. ``layers`` gives every layer's compliance with all
-rules (``collector.compliance``). Waived findings are counted apart and never make a run fail.
+rules (``collector.report.compliance``). Waived findings are counted apart and never make a
+run fail.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from collector.compliance import LayerSummary, layer_summaries
-from collector.history.diff import Changes
-from collector.inventory import Inventory, form_of
+from collector.correlation.inventory import Inventory, form_of
 from collector.model import Container, Finding, Severity
-from collector.rules.placement import RULES as PLACEMENT_RULES
+from collector.report.compliance import LayerSummary, layer_summaries
+from collector.report.diff import Changes
+from collector.rules.architecture import RULES as PLACEMENT_RULES
 
-SCHEMA_VERSION = 1
 PLACEMENT_RULE_IDS = frozenset(rule.id for rule in PLACEMENT_RULES)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from collector.inventory import Inventory
+from collector.correlation.inventory import Inventory
 from collector.model import Form, Gap, Placement, PlacementMethod, SourceStatus
 
 AGENT_PERMISSION = "agent-permission"

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from collector.inventory import Inventory, layer_of
+from collector.correlation.inventory import Inventory, layer_of
 from collector.model import Finding, Layer
 
 

@@ -1,6 +1,6 @@
 """What every ``collect`` command shares: the app, exit codes, error handling, config lookup.
 
-Commands live in ``collector.cli`` (report) and ``collector.cli_tools`` (record, history, diff,
+Commands live in ``collector.cli`` (report) and ``collector.cli.tools`` (record, history, diff,
 doctor); they register on ``app`` defined here.
 """
 
@@ -22,7 +22,7 @@ from collector.config import DEFAULT_CONFIG_PATH, Config, load_config
 from collector.errors import CollectorError, ConfigError
 from collector.history.errors import RunLocked
 from collector.model import Severity
-from collector.report import Report
+from collector.report.build import Report
 
 log = logging.getLogger("collector")
 
