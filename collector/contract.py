@@ -26,8 +26,18 @@ boundary into ``collector.errors.SourceError`` subclasses: ``SourceConnectionErr
 (``adapters/common/retry.py``), gaps and messages key on those types. A replay client raises
 the very same errors from recorded answers, so an adapter cannot tell a replay from the lab.
 
-**Bounds.** Every request checks the run's ``Deadline`` before it starts; an adapter's own
-concurrency is bounded by its ``concurrency`` setting.
+**Bounds.** Every request checks the run's ``Deadline`` before it starts, and is retried at most
+``RunLimits.retries`` times (``adapters/common/retry.py``); an adapter's own concurrency is
+bounded by its ``concurrency`` setting. A collector that runs unattended must end: per-request
+timeouts bound one request, the deadline bounds the run. Threads cannot be killed, so the
+deadline is cooperative: a request refuses to start once it has passed
+(``SourceDeadlineError``, recorded as a gap that makes the run incomplete); a request already in
+flight is bounded by its own timeout, so a run overshoots the deadline by at most one request
+timeout. Both come from the config::
+
+    [collect]
+    deadline_seconds = 300   # whole run, all sources together
+    retries = 1              # extra attempts for an idempotent GET that failed transiently
 
 A minimal adapter::
 
@@ -54,6 +64,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from collector.errors import SourceDeadlineError
@@ -67,6 +78,20 @@ class Source(Protocol):
     kind: SourceKind
 
     def collect(self) -> SourceResult: ...
+
+
+DEFAULT_DEADLINE_S = 300.0
+DEFAULT_RETRIES = 1
+MAX_RETRIES = 3
+MAX_DEADLINE_S = 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunLimits:
+    """The ``[collect]`` table (checked by ``collector.config``)."""
+
+    deadline_seconds: float = DEFAULT_DEADLINE_S
+    retries: int = DEFAULT_RETRIES
 
 
 class Deadline:

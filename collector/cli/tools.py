@@ -72,9 +72,9 @@ def record_command(
     """
 
     def run() -> Report:
+        from collector.collection.record import RecordOptions, record_lab
         from collector.collection.wiring import recording_sources
         from collector.recording.anonymise import anonymise_recording
-        from collector.recording.record import RecordOptions, record_lab
 
         if salt is not None and not anonymise:
             raise ConfigError("--salt (or COLLECT_RECORD_SALT) only makes sense with --anonymise")

@@ -23,12 +23,11 @@ from adapters.proxmox.client import open_client
 from adapters.proxmox.probe import diagnose_proxmox
 from adapters.proxmox.record import RecordingPveApi
 from adapters.proxmox.replay import ReplayPveApi
-from collector.collection.limits import RunLimits
 from collector.collection.orchestrate import LazySource
 from collector.collection.progress import NoProgress, Progress
 from collector.collection.security import docker_transport, proxmox_transport
 from collector.config import Config, DockerConfig, ProxmoxConfig, read_secret
-from collector.contract import Deadline, Source
+from collector.contract import Deadline, RunLimits, Source
 from collector.errors import ConfigError, SourceError
 from collector.model import Diagnosis, Gap, SourceKind, SourceResult
 from collector.recording.redact import Redactor, redact_keys

@@ -1,7 +1,6 @@
 """How a run behaves: ``[collect]``, ``[history]``, ``[[notify]]`` and ``[record]``.
 
-The settings types live with the code that uses them (``RunLimits`` in
-``collector.collection.limits``,
+The settings types live with the code that uses them (``RunLimits`` in ``collector.contract``,
 ``HistorySettings`` in ``collector.history.settings``, ``NotifyTarget`` in
 ``collector.notify.settings``); only ``RecordSettings`` is defined here, as only the CLI's
 wiring reads it.
@@ -13,15 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from collector.collection.limits import (
+from collector.config.messages import TablePath
+from collector.config.schema import Field, Kind, array_of_tables, check_table
+from collector.contract import (
     DEFAULT_DEADLINE_S,
     DEFAULT_RETRIES,
     MAX_DEADLINE_S,
     MAX_RETRIES,
     RunLimits,
 )
-from collector.config.messages import TablePath
-from collector.config.schema import Field, Kind, array_of_tables, check_table
 from collector.history.settings import (
     DEFAULT_KEEP_RUNS,
     DEFAULT_LOCK_TIMEOUT,

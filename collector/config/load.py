@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collector.collection.limits import RunLimits
 from collector.config.job import (
     RecordSettings,
     parse_collect,
@@ -24,6 +23,7 @@ from collector.config.job import (
 from collector.config.messages import unknown
 from collector.config.rules import parse_rules, parse_waivers
 from collector.config.sources import DockerConfig, ProxmoxConfig, parse_sources
+from collector.contract import RunLimits
 from collector.correlation.classify import ClassifyRule
 from collector.correlation.ownership import OwnershipSettings
 from collector.errors import ConfigError

@@ -27,11 +27,11 @@ from adapters.proxmox import errors as pve_errors
 from adapters.proxmox.record import RecordingPveApi
 from adapters.proxmox.replay import ReplayPveApi
 from collector.collection.orchestrate import run_report
+from collector.collection.record import RecordOptions, record_lab
 from collector.collection.wiring import recording_sources, replay_sources
 from collector.config import load_config
 from collector.errors import SourceConnectionError, SourceResponseError
 from collector.recording.anonymise import anonymise_recording
-from collector.recording.record import RecordOptions, record_lab
 from collector.recording.redact import Redactor
 from collector.recording.store import write_json
 from collector.report.build import Report

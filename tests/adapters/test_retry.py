@@ -13,9 +13,8 @@ from adapters.common.retry import retryable, with_retry
 from adapters.docker import errors as docker_errors
 from adapters.docker.adapter import DockerAdapter
 from adapters.proxmox import errors as pve_errors
-from collector.collection.limits import RunLimits
 from collector.config import Config, parse_config
-from collector.contract import Deadline
+from collector.contract import Deadline, RunLimits
 from collector.errors import (
     ConfigError,
     SourceAuthError,

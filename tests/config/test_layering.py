@@ -47,7 +47,7 @@ def below_config() -> set[str]:
 
 def test_nothing_below_the_config_imports_it() -> None:
     lower = below_config()
-    assert {"collector.rules", "collector.rules.waivers", "collector.collection.limits"} <= lower
+    assert {"collector.rules", "collector.rules.waivers", "collector.contract"} <= lower
     assert {"collector.history.settings", "collector.notify.settings"} <= lower
     assert {
         "collector.correlation.ownership",

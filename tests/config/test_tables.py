@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from collector.collection.limits import RunLimits
 from collector.config import Config, DockerConfig, ProxmoxConfig, load_config, parse_config
 from collector.config.load import TOP_LEVEL
 from collector.config.rules import rule_fields
+from collector.contract import RunLimits
 from collector.correlation.classify import ClassifyRule
 from collector.correlation.ownership import OwnershipSettings
 from collector.errors import ConfigError

@@ -14,11 +14,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collector.collection.limits import RunLimits
 from collector.config import Config, load_config, parse_config
 from collector.config.job import COLLECT_FIELDS, HISTORY_FIELDS, NOTIFY_FIELDS, RECORD_FIELDS
 from collector.config.rules import CLASSIFY_FIELDS, WAIVER_FIELDS
 from collector.config.sources import DOCKER_FIELDS, PROXMOX_FIELDS
+from collector.contract import RunLimits
 from collector.errors import ConfigError
 from collector.history.settings import HistorySettings
 from collector.notify.settings import NotifyTarget
