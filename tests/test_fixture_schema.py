@@ -7,7 +7,8 @@ schema type. Docker answers are checked for the keys the collector reads, typed 
 swagger (API v1.56, ``fixtures/schema/docker-v1.56-read-keys.json``) says.
 
 Only files in the repository are read, so the test runs in a plain clone. It is parametrised per
-file: a broken fixture names itself. The recording layout is the one in ``fixtures/README.md``.
+file: a broken fixture names itself. The recording layout is the one in ``fixtures/README.md``;
+the ``answers/`` of an adapter case (``fixtures/adapters/<kind>/<case>/``) are checked the same way.
 
 PVE wire rules (the schema gives *schema* types; these are the JSON types that arrive):
 
@@ -95,9 +96,17 @@ KNOWN_FIXTURE_BUGS: dict[str, str] = {}
 # --------------------------------------------------------------------------------------------
 # finding the recorded files
 # --------------------------------------------------------------------------------------------
+_CASE_KINDS = {"proxmox": "pve", "docker": "docker"}
+"""Folder of an adapter case (``fixtures/adapters/<kind>/``) -> folder of a recording."""
+
+
 def split(path: Path) -> tuple[str, str, str, str]:
     """(recording, kind, source, api path) of a recorded file, per fixtures/README.md."""
     parts = path.relative_to(FIXTURES).parts
+    if parts[0] == "adapters":  # adapters/<proxmox|docker>/<case>/answers/<api path>
+        if len(parts) < 5 or parts[3] != "answers":
+            raise ValueError(f"{path} is not in an adapter case's answers/ folder")
+        return "/".join(parts[:3]), _CASE_KINDS[parts[1]], parts[2], "/".join(parts[4:])
     depth = 2 if parts[0] == "scenarios" else 1
     if len(parts) < depth + 3 or parts[depth] not in ("pve", "docker"):
         raise ValueError(f"{path} is not in a recording's pve/<source>/ or docker/<source>/")
@@ -107,6 +116,10 @@ def split(path: Path) -> tuple[str, str, str, str]:
 def recorded(kind: str) -> Iterator[Path]:
     for path in sorted(FIXTURES.rglob("*.json")):
         rel = path.relative_to(FIXTURES).parts
+        if rel[0] == "adapters":  # a case's answers/, not its expected.json
+            if len(rel) > 4 and rel[3] == "answers" and _CASE_KINDS.get(rel[1]) == kind:
+                yield path
+            continue
         if rel[0] == "schema" or (rel[0] == "scenarios" and len(rel) < 4):
             continue  # schema extracts, scenarios/<name>/expected.json
         if kind in rel[:3]:
@@ -333,10 +346,16 @@ def check_docker_object(obj: Any, endpoint: str, where: str) -> list[str]:
 
 
 def check_docker(path: Path) -> list[str]:
-    _, _, _, rel = split(path)
+    recording, _, _, rel = split(path)
     data = json.loads(path.read_text())
     if rel.endswith(".error.json"):
         return check_error_file(data, rel)
+    if rel.startswith("images/"):  # GET /images/<id>/json: the collector reads RepoDigests
+        if not isinstance(data, dict) or not isinstance(data.get("RepoDigests"), list):
+            return [f"{rel}: expected an object with a RepoDigests list"]
+        if f"images/{str(data.get('Id')).replace(':', '-')}.json" != rel:
+            return [f"{rel}: Id {data.get('Id')!r} differs from the file name"]
+        return []
     if rel.startswith("containers/"):
         errors = check_docker_object(data, "/containers/{id}/json", rel)
         if data.get("Id") != path.stem:
@@ -355,6 +374,12 @@ def check_docker(path: Path) -> list[str]:
         inspect = path.parent / "containers" / f"{item.get('Id')}.json"
         if not re.fullmatch(r"[0-9a-f]{64}", str(item.get("Id"))):
             errors.append(f"{rel}[{i}]: Id is not 64 hex digits")
+        elif inspect.with_suffix(".error.json").exists() or (
+            # an adapter case holds only the answers its calls read (a failing /info stops
+            # the engine before any inspect)
+            not inspect.exists() and recording.startswith("adapters/")
+        ):
+            continue
         elif not inspect.exists():
             errors.append(f"{rel}[{i}]: no inspect recording containers/{item['Id']}.json")
         elif json.loads(inspect.read_text()).get("Name") not in item.get("Names", []):
