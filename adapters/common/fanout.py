@@ -1,8 +1,8 @@
 """Run one call per item on a bounded number of threads, with no per-item thread hand-off.
 
 ``pool.submit`` per item costs a future, a work item, a queue round trip and a wake-up of the
-waiting thread for every guest or container: ~20 us of CPU each, which is a tenth of a lean
-request's CPU and most of the cost once the answers are in memory. Here each of ``workers``
+waiting thread for every guest or container: a noticeable share of a request's CPU, and most of
+the cost once the answers are in memory (figures: ``docs/performance.md``). Here each of ``workers``
 threads loops over the shared list instead (``next()`` on an ``itertools.count`` is atomic
 under the GIL), so an item costs an index and a list store. Results keep the items' order.
 """

@@ -17,8 +17,8 @@
   (``adapters/proxmox/errors.py``), never as a urllib3, requests or proxmoxer exception.
 
 Why urllib3 directly, not proxmoxer's ``get``: a large collection is bound by the client's CPU
-per request once concurrency hides the latency, and proxmoxer + requests spend about three times
-as much per GET (``docs/performance.md``).
+per request once concurrency hides the latency, and proxmoxer + requests spend several times as
+much per GET (measured in ``docs/performance.md``).
 """
 
 from __future__ import annotations

@@ -109,8 +109,8 @@ def fewer_gc_passes(threshold: int = GC_THRESHOLD) -> Iterator[None]:
 
     A run allocates hundreds of thousands of small objects that all stay alive until the report
     is written: API answers, model values, findings. With the default gen-0 threshold (700) the
-    collector starts every 700 allocations and regularly rescans the whole growing heap, which
-    is a third of the CPU of normalising and judging a 10,000-guest lab (docs/performance.md).
+    collector starts every 700 allocations and regularly rescans the whole growing heap: a large
+    share of the CPU of normalising and judging a big lab (figures: docs/performance.md).
     Reference counting frees that data anyway; cyclic garbage (tracebacks, futures) is still
     collected, just in larger batches. The previous thresholds are restored afterwards.
     """

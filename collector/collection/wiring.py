@@ -147,7 +147,7 @@ class _LiveClients:
             _check_file(getattr(cfg, key), f"[[docker]] '{cfg.name}'", key)
 
         # Imported only when an engine is configured: the docker SDK (and paramiko, which it
-        # always loads) is a third of the start-up time, wasted on a PVE-only lab.
+        # always loads) is much of the start-up time (docs/performance.md), wasted without engines.
         from adapters.docker.client import DockerClient
 
         return _docker_source(cfg, run, partial(DockerClient, cfg), notes)

@@ -100,7 +100,7 @@ def deliver(target: NotifyTarget, note: Notification, retry_delay: float | None 
         request = _request(target, note)
     except ConfigError as exc:
         return Delivery(target.label, False, str(exc))
-    import httpx  # imported here: most runs notify nobody, and httpx costs ~60 ms to import
+    import httpx  # imported here: most runs notify nobody (start-up: docs/performance.md)
 
     detail = ""
     with httpx.Client(timeout=target.timeout, follow_redirects=False) as client:

@@ -48,7 +48,7 @@ def _section(title: str, table: tuple[list[str], list[list[str]]]) -> str:
         return f"{title}\n{'=' * len(title)}\n(none)\n"
     # Wide free-text columns wrap so the table stays readable in a terminal or cron mail. Cells
     # are wrapped here, only when too long, because tabulate's own maxcolwidths re-wraps every
-    # cell and cost ~1 ms per inventory row; numbers are never parsed (ids look like numbers).
+    # cell (see docs/performance.md); numbers are never parsed (ids look like numbers).
     widths = [_WRAP.get(h) for h in headers]
     wrapped = [
         [_wrap(str(cell), width) for cell, width in zip(row, widths, strict=False)] for row in rows
