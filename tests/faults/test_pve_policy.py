@@ -156,6 +156,13 @@ def test_plain_http_is_refused_unless_allowed(tmp_path: Path) -> None:
     assert code == 2 and "host must be a host name" in err
 
 
+def test_plain_http_with_a_password_is_refused(tmp_path: Path) -> None:
+    """proxmoxer logs in over https only; a password in clear text is refused, not half-tried."""
+    extra = 'scheme = "http"\nallow_insecure_http = true'
+    code, _, err = invoke(tmp_path, pve_toml(8006, None, auth="password", extra=extra), "report")
+    assert code == 2 and "works only with an API token" in err and "Traceback" not in err
+
+
 class _PlainHTTPServer(pve_server._HTTPServer):
     """PveServer's server without TLS: the same handler, answers and auth over plain HTTP."""
 
