@@ -10,8 +10,9 @@
   ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` when set (as curl and requests do), else
   certifi's public CAs. The one resolved path is given to both the login and the GETs, so an
   environment variable can never replace a configured ``ca_bundle`` for either.
-- **Proxies.** ``https_proxy``/``http_proxy`` and ``no_proxy`` from the environment, through
-  the same code path (urllib3's ``ProxyManager`` instead of its ``PoolManager``).
+- **Proxies.** ``https_proxy`` and ``no_proxy`` from the environment: the pool then reaches PVE
+  through a CONNECT tunnel (urllib3's ``ProxyManager``), on the same code path. ``scheme =
+  "http"`` connects directly.
 - **Pool.** ``concurrency`` keep-alive connections, so every worker thread keeps its own.
 - **Errors.** Every failure leaves as one of the collector's error types
   (``adapters/proxmox/errors.py``), never as a urllib3, requests or proxmoxer exception.
@@ -159,11 +160,12 @@ def _ticket_login(settings: PveSettings, secret: str, verify: bool | str) -> Cal
 
 @dataclass(frozen=True, slots=True)
 class _Connection:
-    """What every view of one cluster shares: the pool manager, the base URL and the login."""
+    """What every view of one cluster shares: the connection pool, the base path, the login."""
 
     source: str
-    http: urllib3.PoolManager
+    pool: urllib3.HTTPConnectionPool
     base: str
+    """The API's path prefix, ``/api2/json/``."""
     auth: _Token | _Ticket
     headers: Mapping[str, str]
 
@@ -189,7 +191,7 @@ class PveClient:
             url += "?" + urlencode(query, doseq=True)
         headers = {**conn.headers, **conn.auth.headers()}
         try:
-            response = conn.http.urlopen(
+            response = conn.pool.urlopen(
                 "GET",
                 url,
                 headers=headers,
@@ -223,8 +225,10 @@ def open_client(
     ``clock`` times the ticket's age.
     """
     verify = trusted_cas(settings)
-    http = _pool_manager(settings, verify)
-    base = f"{settings.scheme}://{_host(settings.host)}:{settings.port}/api2/json/"
+    origin = f"{settings.scheme}://{_host(settings.host)}:{settings.port}"
+    # One pool for the one host: through the manager's public connection_from_url, which also
+    # sets up the CONNECT tunnel when a proxy applies.
+    pool = _pool_manager(settings, verify).connection_from_url(origin)
     auth: _Token | _Ticket
     if settings.token_name:
         auth = _Token(settings.user, settings.token_name, secret)
@@ -236,7 +240,8 @@ def open_client(
         "Connection": "keep-alive",
         "User-Agent": f"homelab-collector/{__version__}",
     }
-    api = PveClient(_Connection(settings.name, http, base, auth, headers), settings.timeout)
+    connection = _Connection(settings.name, pool, "/api2/json/", auth, headers)
+    api = PveClient(connection, settings.timeout)
     return api, api.with_timeout(min(settings.agent_timeout, settings.timeout))
 
 
@@ -255,7 +260,9 @@ def _pool_manager(settings: PveSettings, verify: bool | str) -> urllib3.PoolMana
             "cert_reqs": "CERT_REQUIRED" if verify is not False else "CERT_NONE",
             "assert_hostname": None if verify is not False else False,
         }
-    proxy = proxy_for(settings.scheme, settings.host)
+    # A proxy is used as a CONNECT tunnel for https; plain http (a reverse proxy in front of PVE,
+    # token only) connects directly.
+    proxy = proxy_for("https", settings.host) if settings.scheme == "https" else None
     if proxy is not None:
         return urllib3.ProxyManager(proxy, **options)
     return urllib3.PoolManager(**options)
