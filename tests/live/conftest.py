@@ -1,9 +1,11 @@
-"""Session fixtures for the live suite: real ``dockerd`` engines and an ``sshd`` in front of one.
+"""Session fixtures for the live suite: real ``dockerd`` engines, an ``sshd`` in front of one, and
+a real Podman engine.
 
 ``live_lab`` yields a :class:`~tests.support.dockerd.LiveLab` (engines ``alpha``: unix socket only,
 ``bravo``: unix socket + ``tcp://127.0.0.1`` with mutual TLS), ``live_ssh`` a
-:class:`~tests.support.dockerd.LiveSSH` whose sessions reach engine ``alpha``. Both are started
-once per session (a few seconds) and are shared: tests must not change them.
+:class:`~tests.support.dockerd.LiveSSH` whose sessions reach engine ``alpha``, ``live_podman`` a
+:class:`~tests.support.podman.LivePodman` (``podman system service`` on a private unix socket).
+Each is started once per session (a few seconds) and is shared: tests must not change them.
 
 The fixtures skip only when the machine cannot run them at all (not root, Debian packages
 missing); any other failure to start is an error, with the daemon's log in the message.
@@ -23,6 +25,8 @@ from tests.support.dockerd import (
     start_lab,
     start_sshd,
 )
+from tests.support.podman import LivePodman, start_podman
+from tests.support.podman import missing_prerequisites as podman_missing
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -59,3 +63,17 @@ def live_ssh(live_lab: LiveLab) -> Iterator[LiveSSH]:
         yield ssh
     finally:
         ssh.close()
+
+
+@pytest.fixture(scope="session")
+def live_podman() -> Iterator[LivePodman]:
+    """A running Podman engine populated with known containers and pods (see ``LivePodman``)."""
+    reason = podman_missing()
+    if reason:
+        _skip_or_fail(reason)
+    podman = start_podman()
+    # start_podman also registered podman.close with atexit in case this is never resumed.
+    try:
+        yield podman
+    finally:
+        podman.close()

@@ -140,7 +140,7 @@ class PodmanContainer:
     restart_policy: str
     #: The real driver, from the libpod API; the compat API calls k8s-file "json-file".
     log_driver: str
-    #: ``HostConfig.LogConfig.Size`` from the libpod API ("10MB"), "" when unlimited.
+    #: ``HostConfig.LogConfig.Size`` from the libpod API: "10MB", or "0B" for unlimited.
     log_size: str
     #: ``Config.Labels`` exactly: ours plus what Podman adds (PODMAN_SYSTEMD_UNIT from the
     #: environment; an infra container gets its pod's labels and the pause image's).
@@ -425,7 +425,7 @@ def _compat_containers(api: docker.APIClient) -> list[tuple[PodmanContainer, dic
         health=None,
         restart_policy="always",
         log_driver="",  # the engine's default: filled in from /info's plugins below
-        log_size="",
+        log_size="0B",
         labels={"homelab.role": "service", "homelab.owner": "alice"},
         pod=None,
         created_by="compat-api",
@@ -453,7 +453,7 @@ def _compat_containers(api: docker.APIClient) -> list[tuple[PodmanContainer, dic
         health="unhealthy",
         restart_policy="always",
         log_driver="",
-        log_size="",
+        log_size="0B",
         labels={
             **_docker_compose_labels("monitoring", "prometheus", "/srv/monitoring"),
             "homelab.role": "platform",
@@ -470,7 +470,7 @@ def _compat_containers(api: docker.APIClient) -> list[tuple[PodmanContainer, dic
         health=None,
         restart_policy="",
         log_driver="",
-        log_size="",
+        log_size="0B",
         labels={"homelab.role": "service", "homelab.owner": "bob"},
         pod=None,
         created_by="compat-api",
@@ -556,7 +556,7 @@ def _cli_objects() -> tuple[list[PodmanPod], list[tuple[PodmanContainer, dict[st
                     health=None,
                     restart_policy=restart,
                     log_driver="",
-                    log_size="",
+                    log_size="0B",
                     labels=labels,
                     pod="nextcloud",
                     created_by="podman-cli",
@@ -585,7 +585,7 @@ def _cli_objects() -> tuple[list[PodmanPod], list[tuple[PodmanContainer, dict[st
                 health=None,
                 restart_policy="",
                 log_driver="",
-                log_size="",
+                log_size="0B",
                 labels={**quadlet_labels, "PODMAN_SYSTEMD_UNIT": "whoami.service"},
                 pod=None,
                 created_by="podman-cli",
@@ -611,7 +611,7 @@ def _cli_objects() -> tuple[list[PodmanPod], list[tuple[PodmanContainer, dict[st
                 health=None,
                 restart_policy="unless-stopped",
                 log_driver="",
-                log_size="",
+                log_size="0B",
                 labels=compose_labels,
                 pod="pod_paperless",
                 created_by="podman-cli",
@@ -638,7 +638,7 @@ def _journald_container(api: docker.APIClient) -> tuple[PodmanContainer | None, 
         health=None,
         restart_policy="",
         log_driver="journald",
-        log_size="",
+        log_size="0B",
         labels={"homelab.role": "service"},
         pod=None,
         created_by="compat-api",
@@ -692,7 +692,7 @@ def _infra(api: docker.APIClient, pod: PodmanPod) -> PodmanContainer:
         health=None,
         restart_policy="",
         log_driver=infra["HostConfig"]["LogConfig"]["Type"],
-        log_size="",
+        log_size="0B",
         labels={**(image["Config"].get("Labels") or {}), **pod.labels},
         pod=pod.name,
         created_by="podman (infra)",
