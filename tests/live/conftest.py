@@ -4,7 +4,8 @@ a real Podman engine.
 ``live_lab`` yields a :class:`~tests.support.dockerd.LiveLab` (engines ``alpha``: unix socket only,
 ``bravo``: unix socket + ``tcp://127.0.0.1`` with mutual TLS), ``live_ssh`` a
 :class:`~tests.support.dockerd.LiveSSH` whose sessions reach engine ``alpha``, ``live_podman`` a
-:class:`~tests.support.podman.LivePodman` (``podman system service`` on a private unix socket).
+:class:`~tests.support.podman.LivePodman` (``podman system service`` on a private unix socket) and
+``live_podman_ssh`` an sshd whose remote ``docker`` is podman (as with Debian's podman-docker).
 Each is started once per session (a few seconds) and is shared: tests must not change them.
 
 The fixtures skip only when the machine cannot run them at all (not root, Debian packages
@@ -25,7 +26,7 @@ from tests.support.dockerd import (
     start_lab,
     start_sshd,
 )
-from tests.support.podman import LivePodman, start_podman
+from tests.support.podman import LivePodman, podman_docker_shim, start_podman
 from tests.support.podman import missing_prerequisites as podman_missing
 
 
@@ -77,3 +78,16 @@ def live_podman() -> Iterator[LivePodman]:
         yield podman
     finally:
         podman.close()
+
+
+@pytest.fixture(scope="session")
+def live_podman_ssh(live_podman: LivePodman) -> Iterator[LiveSSH]:
+    """An sshd on 127.0.0.1 whose ``docker system dial-stdio`` is ``podman system dial-stdio``."""
+    reason = missing_prerequisites(sshd=True)
+    if reason:
+        _skip_or_fail(reason)
+    ssh = start_sshd(live_podman, docker_cli_path=podman_docker_shim(live_podman))
+    try:
+        yield ssh
+    finally:
+        ssh.close()

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
 import pytest
 
+from tests.support.dockerd import LiveSSH
 from tests.support.podman import (
     IMAGE,
     IMAGE_LATEST,
@@ -248,6 +250,35 @@ def test_image_tags_and_repo_digests(live_podman: LivePodman) -> None:
     # Docker has no RepoDigests for an imported, never pushed image; Podman always lists them.
     assert image["RepoDigests"]
     assert all(d.startswith("docker.io/local/busybox@sha256:") for d in image["RepoDigests"])
+
+
+# --------------------------------------------------------------------------------------------
+# ssh:// (docker-py runs ``docker system dial-stdio`` on the remote side)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("openssh", [False, True], ids=["paramiko", "openssh"])
+def test_ssh_reaches_podman_through_a_podman_docker_shim(
+    live_podman: LivePodman,
+    live_podman_ssh: LiveSSH,
+    monkeypatch: pytest.MonkeyPatch,
+    openssh: bool,
+) -> None:
+    env = live_podman_ssh.env_for_ssh_client() if openssh else live_podman_ssh.env_for_paramiko()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with docker.APIClient(
+        base_url=live_podman_ssh.url, version="auto", use_ssh_client=openssh, timeout=30
+    ) as api:
+        assert api.version()["Components"][0]["Name"] == "Podman Engine"
+        names = {c["Names"][0].lstrip("/") for c in api.containers(all=True)}
+    assert names == set(live_podman.containers)
+
+
+def test_ssh_url_with_a_socket_path_is_refused_by_docker_py(live_podman_ssh: LiveSSH) -> None:
+    """``ssh://user@host/run/podman/podman.sock`` (podman's own connection form) cannot be used."""
+    with pytest.raises(docker.errors.DockerException, match="no path allowed"):
+        docker.APIClient(base_url=f"{live_podman_ssh.url}/run/podman/podman.sock", version="1.41")
 
 
 # --------------------------------------------------------------------------------------------

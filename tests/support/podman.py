@@ -76,6 +76,7 @@ __all__ = [
     "PodmanContainer",
     "PodmanPod",
     "missing_prerequisites",
+    "podman_docker_shim",
     "start_podman",
 ]
 
@@ -900,6 +901,23 @@ def start_podman(base_dir: str | os.PathLike[str] = "/tmp") -> LivePodman:
     # Fallback only: the fixture's finally block normally runs first and makes this a no-op.
     atexit.register(live.close)
     return live
+
+
+def podman_docker_shim(live: LivePodman) -> Path:
+    """A ``docker`` executable for the ssh side, like Debian's podman-docker package installs.
+
+    podman-docker's /usr/bin/docker is ``exec /usr/bin/podman "$@"``, so docker-py's remote
+    ``docker system dial-stdio`` runs ``podman system dial-stdio``, which connects to
+    ``$CONTAINER_HOST`` or else the default socket (/run/podman/podman.sock for root). Our socket
+    is not at the default path and the sshd fixture sets ``DOCKER_HOST``, hence the one addition:
+    ``CONTAINER_HOST`` taken from ``DOCKER_HOST``.
+    """
+    shim_dir = live.root / "podman-docker"
+    shim_dir.mkdir(exist_ok=True)
+    shim = shim_dir / "docker"
+    shim.write_text(f'#!/bin/sh\nCONTAINER_HOST="$DOCKER_HOST" exec {live.podman} "$@"\n')
+    shim.chmod(0o755)
+    return shim
 
 
 def describe(live: LivePodman) -> str:
