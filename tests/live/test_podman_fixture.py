@@ -18,7 +18,7 @@ import docker
 import docker.errors
 import pytest
 
-from tests.support.dockerd import LiveSSH
+from tests.support.dockerd import LiveSSH, start_sshd
 from tests.support.podman import (
     IMAGE,
     IMAGE_LATEST,
@@ -273,6 +273,22 @@ def test_ssh_reaches_podman_through_a_podman_docker_shim(
         assert api.version()["Components"][0]["Name"] == "Podman Engine"
         names = {c["Names"][0].lstrip("/") for c in api.containers(all=True)}
     assert names == set(live_podman.containers)
+
+
+def test_ssh_reaches_podman_through_a_docker_cli_pointed_at_its_socket(
+    live_podman: LivePodman, live_podman_ssh: LiveSSH, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other way: a real docker CLI on the Podman host, DOCKER_HOST = Podman's socket
+    (``live_podman_ssh`` only makes sure sshd and the docker CLI exist)."""
+    ssh = start_sshd(live_podman)
+    try:
+        for key, value in ssh.env_for_paramiko().items():
+            monkeypatch.setenv(key, value)
+        with docker.APIClient(base_url=ssh.url, version="auto", timeout=30) as api:
+            assert api.version()["Components"][0]["Name"] == "Podman Engine"
+            assert len(api.containers(all=True)) == len(live_podman.containers)
+    finally:
+        ssh.close()
 
 
 def test_ssh_url_with_a_socket_path_is_refused_by_docker_py(live_podman_ssh: LiveSSH) -> None:
