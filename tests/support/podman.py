@@ -106,8 +106,9 @@ RUNTIME_CANDIDATES = ("/usr/bin/crun", "/usr/bin/runc", "/usr/sbin/runc")
 CATATONIT_CANDIDATES = ("/usr/bin/catatonit", "/usr/libexec/podman/catatonit")
 JOURNAL_SOCKET = Path("/run/systemd/journal/socket")
 
-#: Global options for the service and every CLI call. The first five are the team's known-good
-#: set; the rest keep the engine's state inside the temp dir (see _write_config for the files).
+#: Global options naming a dir under the temp dir, for the service and every CLI call (with the
+#: team's known-good ``--storage-driver vfs --cgroup-manager cgroupfs --events-backend file``,
+#: see _global_args; _write_config holds the rest of the isolation).
 _GLOBAL_FLAGS = (
     ("--root", "storage"),
     ("--runroot", "run"),
