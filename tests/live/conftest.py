@@ -1,9 +1,12 @@
-"""Session fixtures for the live suite: real ``dockerd`` engines and an ``sshd`` in front of one.
+"""Session fixtures for the live suite: real ``dockerd`` engines, an ``sshd`` in front of one, and
+a real Podman engine.
 
 ``live_lab`` yields a :class:`~tests.support.dockerd.LiveLab` (engines ``alpha``: unix socket only,
 ``bravo``: unix socket + ``tcp://127.0.0.1`` with mutual TLS), ``live_ssh`` a
-:class:`~tests.support.dockerd.LiveSSH` whose sessions reach engine ``alpha``. Both are started
-once per session (a few seconds) and are shared: tests must not change them.
+:class:`~tests.support.dockerd.LiveSSH` whose sessions reach engine ``alpha``, ``live_podman`` a
+:class:`~tests.support.podman.LivePodman` (``podman system service`` on a private unix socket) and
+``live_podman_ssh`` an sshd whose remote ``docker`` is podman (as with Debian's podman-docker).
+Each is started once per session (a few seconds) and is shared: tests must not change them.
 
 The fixtures skip only when the machine cannot run them at all (not root, Debian packages
 missing); any other failure to start is an error, with the daemon's log in the message.
@@ -23,6 +26,8 @@ from tests.support.dockerd import (
     start_lab,
     start_sshd,
 )
+from tests.support.podman import LivePodman, podman_docker_shim, start_podman
+from tests.support.podman import missing_prerequisites as podman_missing
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -55,6 +60,33 @@ def live_ssh(live_lab: LiveLab) -> Iterator[LiveSSH]:
     if reason:
         _skip_or_fail(reason)
     ssh = start_sshd(live_lab.alpha)
+    try:
+        yield ssh
+    finally:
+        ssh.close()
+
+
+@pytest.fixture(scope="session")
+def live_podman() -> Iterator[LivePodman]:
+    """A running Podman engine populated with known containers and pods (see ``LivePodman``)."""
+    reason = podman_missing()
+    if reason:
+        _skip_or_fail(reason)
+    podman = start_podman()
+    # start_podman also registered podman.close with atexit in case this is never resumed.
+    try:
+        yield podman
+    finally:
+        podman.close()
+
+
+@pytest.fixture(scope="session")
+def live_podman_ssh(live_podman: LivePodman) -> Iterator[LiveSSH]:
+    """An sshd on 127.0.0.1 whose ``docker system dial-stdio`` is ``podman system dial-stdio``."""
+    reason = missing_prerequisites(sshd=True)
+    if reason:
+        _skip_or_fail(reason)
+    ssh = start_sshd(live_podman, docker_cli_path=podman_docker_shim(live_podman))
     try:
         yield ssh
     finally:

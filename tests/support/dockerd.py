@@ -41,13 +41,16 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import docker
 import docker.errors
 import docker.types
 
 from .certs import issue_client, issue_server, make_ca, write_unrelated_ca
+
+if TYPE_CHECKING:
+    from .podman import LivePodman
 
 __all__ = [
     "BUSYBOX_APPLETS",
@@ -241,7 +244,7 @@ class LiveSSH:
     ssh_config: Path  # OpenSSH client config naming the two files above
     home: Path  # a fake $HOME: .ssh/config, .ssh/known_hosts, .ssh/id_ed25519
     wrapper_dir: Path  # contains an executable ``ssh`` wrapper using ``ssh_config``
-    engine: LiveEngine  # the engine ``docker system dial-stdio`` reaches
+    engine: LiveEngine | LivePodman  # the engine ``docker system dial-stdio`` reaches
     docker_cli: Path  # the CLI that runs ``docker system dial-stdio`` on the sshd side
     pid: int
     _proc: ManagedProcess | None = field(default=None, repr=False)
@@ -1106,14 +1109,21 @@ def _ssh_banner(port: int) -> bool:
         return False
 
 
-def start_sshd(engine: LiveEngine, base_dir: str | os.PathLike[str] = "/tmp") -> LiveSSH:
+def start_sshd(
+    engine: LiveEngine | LivePodman,
+    base_dir: str | os.PathLike[str] = "/tmp",
+    *,
+    docker_cli_path: Path | None = None,
+) -> LiveSSH:
     """Run Debian's sshd on 127.0.0.1:<free port>, forwarding ``docker`` to ``engine``.
 
     Sessions get ``DOCKER_HOST`` (the engine's unix socket) and a private ``DOCKER_CONFIG`` via
     sshd's ``SetEnv``, so docker-py's remote ``docker system dial-stdio`` reaches ``engine``.
+    ``docker_cli_path`` replaces Debian's docker CLI as the remote ``docker`` (the Podman tests
+    use a podman-docker style shim).
     """
     sshd = _first_existing(SSHD_CANDIDATES)
-    docker_cli = _first_existing(DOCKER_CLI_CANDIDATES)
+    docker_cli = str(docker_cli_path) if docker_cli_path else _first_existing(DOCKER_CLI_CANDIDATES)
     assert sshd is not None and docker_cli is not None  # checked by missing_prerequisites
     root = Path(tempfile.mkdtemp(prefix="hlc-ssh-", dir=base_dir))
     proc: ManagedProcess | None = None
