@@ -62,6 +62,13 @@ class SourceKind(StrEnum):
     DOCKER = "docker"
 
 
+class EngineProduct(StrEnum):
+    """Which engine answers a ``[[docker]]`` source's Docker-compatible API."""
+
+    DOCKER = "docker"
+    PODMAN = "podman"
+
+
 @dataclass(frozen=True, slots=True)
 class Gap:
     """Something the collector could not read about one object; the rest of it is intact.
@@ -236,14 +243,42 @@ class Container:
     started_at: str | None = None
     healthcheck: bool | None = None
     """A healthcheck is configured (container or image); None when the inspect was not read."""
+    pod: str | None = None
+    """Podman: the name of the pod the container belongs to."""
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    """Podman: the labels of its pod, which members inherit (role, owner)."""
 
     @property
     def compose_project(self) -> str | None:
         return self.labels.get("com.docker.compose.project")
 
     @property
+    def systemd_unit(self) -> str | None:
+        """The systemd unit that runs it (Quadlet, ``podman generate systemd``): Podman turns the
+        unit's ``PODMAN_SYSTEMD_UNIT`` variable into a label. podman-compose sets it as well, on
+        every container of a project: there the compose project is what manages it."""
+        if self.compose_project:
+            return None
+        return self.labels.get(SYSTEMD_UNIT_LABEL) or None
+
+    @property
     def compose_service(self) -> str | None:
         return self.labels.get("com.docker.compose.service")
+
+
+SYSTEMD_UNIT_LABEL = "PODMAN_SYSTEMD_UNIT"
+
+
+@dataclass(frozen=True, slots=True)
+class Pod:
+    """A Podman pod: containers sharing namespaces, with the labels its members inherit."""
+
+    name: str
+    pod_id: str
+    status: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    containers: tuple[str, ...] = ()
+    """Names of its member containers (the infra container excluded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +287,7 @@ class Engine:
     name: str
     source: str
     url: str
+    product: EngineProduct = EngineProduct.DOCKER
     engine_id: str | None = None
     hostname: str | None = None
     version: str | None = None
@@ -262,7 +298,19 @@ class Engine:
     """Network addresses the engine is known by (URL host, swarm address)."""
     containers: tuple[Container, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
-    """Daemon labels (``/info`` ``Labels``, set in daemon.json)."""
+    """Daemon labels (``/info`` ``Labels``, set in daemon.json; Podman has none)."""
+    pods: tuple[Pod, ...] = ()
+    """Podman pods; their infra containers are plumbing, not ``containers``."""
+
+    @property
+    def product_name(self) -> str:
+        return "Podman" if self.product is EngineProduct.PODMAN else "Docker"
+
+    @property
+    def display_version(self) -> str:
+        """``Docker 28.5.1`` / ``Podman 4.3.1``; the bare product name when the version is
+        unknown."""
+        return f"{self.product_name} {self.version}" if self.version else self.product_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +321,8 @@ class SourceStatus:
     error: str | None = None
     gaps: tuple[Gap, ...] = ()
     requests: int = 0
+    duration_seconds: float | None = None
+    """Wall time the source took to collect, measured by the orchestrator (None: not timed)."""
 
     @classmethod
     def failed(cls, name: str, kind: SourceKind, error: str, requests: int = 0) -> SourceStatus:

@@ -7,8 +7,11 @@ A template is a path with placeholders, filled from the run's own time (local ti
     out/{format}/{date:%Y}/{date}  → out/markdown/2026/2026-11-26
 
 ``{date}`` takes any ``strftime`` spec (default ``%Y-%m-%d``); ``{format}`` is the format name
-(``table``, ``markdown``, ``json``) and ``{ext}`` its file extension (``txt``, ``md``, ``json``).
-Write ``{{`` and ``}}`` for literal braces.
+(``table``, ``markdown``, ``json``, ``prometheus``, ``ansible``) and ``{ext}`` its file extension
+(``txt``, ``md``, ``json``, ``prom``, ``yml``). Write ``{{`` and ``}}`` for literal braces.
+
+One run may write several files (``--output`` given more than once): each file's format follows
+its extension (``output_files``), and each is written atomically on its own.
 """
 
 from __future__ import annotations
@@ -16,14 +19,39 @@ from __future__ import annotations
 import os
 import string
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from collector.errors import ConfigError
 from collector.render import Format
 
-EXTENSIONS = {Format.TABLE: "txt", Format.MARKDOWN: "md", Format.JSON: "json"}
+EXTENSIONS = {
+    Format.TABLE: "txt",
+    Format.MARKDOWN: "md",
+    Format.JSON: "json",
+    Format.PROMETHEUS: "prom",
+    Format.ANSIBLE: "yml",
+}
+FORMAT_BY_SUFFIX = {
+    ".md": Format.MARKDOWN,
+    ".markdown": Format.MARKDOWN,
+    ".json": Format.JSON,
+    ".prom": Format.PROMETHEUS,
+    ".txt": Format.TABLE,
+    ".yml": Format.ANSIBLE,
+    ".yaml": Format.ANSIBLE,
+}
 PLACEHOLDERS = ("date", "format", "ext")
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    """One ``--output``: a path or template, and the format written there."""
+
+    template: str
+    fmt: Format
 
 
 class _Date:
@@ -37,11 +65,34 @@ class _Date:
 
 
 def format_for(template: str | None) -> Format:
-    """The format an ``--output`` name implies by its extension (``.md``, ``.json``), else table."""
+    """The format an ``--output`` name implies by its extension (``FORMAT_BY_SUFFIX``), else
+    table."""
     suffix = Path(template).suffix.lower() if template else ""
-    return {".md": Format.MARKDOWN, ".markdown": Format.MARKDOWN, ".json": Format.JSON}.get(
-        suffix, Format.TABLE
-    )
+    return FORMAT_BY_SUFFIX.get(suffix, Format.TABLE)
+
+
+def output_files(templates: Sequence[str], fmt: Format | None = None) -> tuple[OutputFile, ...]:
+    """The files one run writes. ``fmt`` (``--format``) may only name the format of a single
+    output; with several, each extension must say its format."""
+    known = ", ".join(FORMAT_BY_SUFFIX)
+    if fmt is not None and len(templates) > 1:
+        raise ConfigError(
+            f"--format applies to a single --output; with {len(templates)} outputs each "
+            f"file's format follows its extension ({known})"
+        )
+    files = []
+    for template in templates:
+        check_template(template)
+        suffix = Path(template).suffix.lower()
+        if fmt is None and len(templates) > 1 and suffix not in FORMAT_BY_SUFFIX:
+            raise ConfigError(
+                f"--output {template!r}: with several outputs the extension names the format; "
+                f"use one of {known}"
+            )
+        files.append(OutputFile(template, fmt or format_for(template)))
+    if len({f.template for f in files}) != len(files):
+        raise ConfigError("--output names the same file twice")
+    return tuple(files)
 
 
 def check_template(template: str, option: str = "--output") -> None:

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from collector.collection.wiring import replay_sources  # noqa: E402
 from collector.config import load_config  # noqa: E402 - after the path is set
 from collector.job import JobOptions, run_job  # noqa: E402
+from collector.output import OutputFile  # noqa: E402
 from collector.render import Format  # noqa: E402
 
 DEMO = ROOT / "fixtures" / "demo-lab"
@@ -71,7 +72,7 @@ def _last_week(root: Path) -> Path:
 def _run(lab: Path, db: Path, output: Path, now: datetime) -> None:
     config = load_config(lab / "config.toml")
     options = JobOptions(
-        fmt=Format.MARKDOWN, output=str(output), history_db=db, notify=False, now=now
+        outputs=(OutputFile(str(output), Format.MARKDOWN),), history_db=db, notify=False, now=now
     )
     run_job(config, replay_sources(config, lab), options)
 

@@ -93,7 +93,7 @@ def test_service_is_a_oneshot_running_the_weekly_report() -> None:
     assert binary.startswith("/") and binary.endswith("/collect")
     params = parse_collect_args(argv)
     assert params["quiet"] is True
-    output = params["output"]
+    (output,) = params["output"]  # --output may be repeated: a list
     assert isinstance(output, str) and output.startswith("/var/lib/homelab-collector/")
     check_template(output)
     assert dated(output) and "{date:%G-W%V}" in output and output.endswith(".md")
@@ -128,7 +128,7 @@ def test_crontab_line_is_valid_and_runs_the_weekly_report() -> None:
     assert words[0] == "/home/me/.local/bin/collect"
     params = parse_collect_args(words[1:])
     assert params["quiet"] is True
-    output = params["output"]
+    (output,) = params["output"]
     assert isinstance(output, str) and dated(output) and "{date:%G-W%V}" in output
     check_template(output)
 

@@ -34,7 +34,7 @@ from collector.cli.app import (
 from collector.collection.progress import Progress, progress_for
 from collector.config import Config
 from collector.job import JobOptions, JobOutcome, run_job
-from collector.output import format_for
+from collector.output import output_files
 from collector.recording.meta import recorded_at
 from collector.render import Format
 from collector.render.changes import changes_line
@@ -63,20 +63,23 @@ def report(
         typer.Option(
             "--format",
             "-f",
-            help="Output format (default: from the --output extension, .md or .json; else table).",
+            help="Output format (default: from the --output extension: .md, .json, .prom "
+            "(prometheus), .txt, .yml/.yaml (ansible); else table). With several --output, "
+            "each file's extension decides.",
             case_sensitive=False,
             show_default=False,
         ),
     ] = None,
     output: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--output",
             "-o",
             metavar="FILE",
             help="Write the report to FILE instead of stdout (atomically; folders are created). "
             "FILE may be a template: {date} (any strftime: {date:%G-W%V}), {format}, {ext}; "
-            "e.g. 'reports/{date:%G-W%V}.md' (a rerun in the same week replaces it).",
+            "e.g. 'reports/{date:%G-W%V}.md' (a rerun in the same week replaces it). Give it "
+            "several times for several files from one collection (-o wiki.md -o lab.prom).",
         ),
     ] = None,
     fail_on: Annotated[
@@ -121,6 +124,7 @@ def report(
     def job() -> JobOutcome:
         from collector.collection.wiring import live_sources, replay_sources
 
+        outputs = output_files(output or (), fmt)  # checked before anything is collected
         cfg = resolve_config(config, replay)
         sources = (
             replay_sources(cfg, replay)
@@ -128,8 +132,8 @@ def report(
             else live_sources(cfg, warn=lambda m: log.warning("%s", m), progress=shown)
         )
         options = JobOptions(
-            fmt=fmt if fmt is not None else format_for(output),
-            output=output,
+            fmt=fmt if fmt is not None else Format.TABLE,
+            outputs=outputs,
             # A replay is judged as of its recording, so backup ages and waivers do not drift.
             now=recorded_at(replay) if replay is not None else None,
             history=not no_history and _history_wanted(cfg, replay, history_db),
@@ -147,11 +151,11 @@ def report(
     result = outcome.report
     code = exit_code(result, fail_on)
     speak = not quiet or outcome.needs_attention(code is not ExitCode.CLEAN)
-    if outcome.output is None:
+    if not outcome.files:
         if speak:
             typer.echo(outcome.text, nl=False)
     elif speak:
-        typer.echo(f"wrote {outcome.output}: {headline(result)}")
+        typer.echo(f"wrote {', '.join(map(str, outcome.files))}: {headline(result)}")
         if result.changes is not None:
             typer.echo(changes_line(result.changes))
         if quiet:

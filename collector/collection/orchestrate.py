@@ -8,6 +8,7 @@ down with it, whatever it raises.
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -59,13 +60,18 @@ class LazySource:
 
 
 def _safe_collect(source: Source) -> SourceResult:
+    """Collect one source, timed here so every source's duration is measured the same way
+    (connecting included; a failed source reports how long it took to fail)."""
+    started = time.monotonic()
     try:
-        return source.collect()
+        result = source.collect()
     except CollectorError as exc:
-        error = str(exc)
+        result = SourceResult(SourceStatus.failed(source.name, source.kind, str(exc)))
     except Exception as exc:  # noqa: BLE001 - one broken source must not sink the others
         error = f"internal error while collecting: {type(exc).__name__}: {exc}"
-    return SourceResult(SourceStatus.failed(source.name, source.kind, error))
+        result = SourceResult(SourceStatus.failed(source.name, source.kind, error))
+    elapsed = time.monotonic() - started
+    return replace(result, status=replace(result.status, duration_seconds=elapsed))
 
 
 MAX_PARALLEL_SOURCES = 32

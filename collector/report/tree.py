@@ -42,7 +42,7 @@ class Row:
         if isinstance(item, Container):
             return f"{item.state} ({item.health})" if item.health else item.state
         if isinstance(item, Engine):
-            return f"Docker {item.version}" if item.version else ""
+            return item.display_version if item.version else ""
         return f"PVE {item.version}" if item.version else ""
 
 

@@ -58,7 +58,7 @@ def docker_in_lxc(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(
                 engine.id,
                 Layer.ENGINE,
-                f"Docker engine '{engine.name}' runs inside LXC '{target.name}' "
+                f"{engine.product_name} engine '{engine.name}' runs inside LXC '{target.name}' "
                 f"({len(engine.containers)} containers)",
                 "move the engine into a VM: Docker in LXC needs nesting/keyctl and breaks on "
                 "kernel or AppArmor updates",
@@ -73,8 +73,8 @@ def docker_on_node(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(
                 engine.id,
                 Layer.ENGINE,
-                f"Docker engine '{engine.name}' runs directly on hypervisor node '{target.name}' "
-                f"({len(engine.containers)} containers)",
+                f"{engine.product_name} engine '{engine.name}' runs directly on hypervisor node "
+                f"'{target.name}' ({len(engine.containers)} containers)",
                 "move the containers into a VM; keep the hypervisor free of workloads",
             )
 
@@ -100,7 +100,8 @@ def engine_unplaced(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(
                 engine.id,
                 Layer.ENGINE,
-                f"cannot tell where Docker engine '{engine.name}' runs: {placement.detail}",
+                f"cannot tell where {engine.product_name} engine '{engine.name}' runs: "
+                f"{placement.detail}",
                 'set guest = "<cluster>/qemu/<vmid>" in its [[docker]] entry, or make its '
                 "address match a guest IP (enable the QEMU guest agent)",
             )
@@ -113,7 +114,7 @@ def engine_ambiguous(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(
                 engine.id,
                 Layer.ENGINE,
-                f"Docker engine '{engine.name}' could run on any of "
+                f"{engine.product_name} engine '{engine.name}' could run on any of "
                 f"{', '.join(placement.candidates)} ({placement.detail})",
                 'set guest = "..." in its [[docker]] entry to say which one',
             )
