@@ -2,8 +2,11 @@
 
 Request budget per engine: ``/info`` + ``/version`` + one ``/containers/json?all=1`` + one inspect
 per container + one image inspect per distinct image the listing names without a digest (for
-the repo digest; see ``tests/support/budget.py``). Inspects and image inspects run concurrently,
-bounded by the engine's ``concurrency``, each worker looping over the shared list
+the repo digest; see ``tests/support/budget.py``). A Podman engine (``podman.py``) is read with
+one more request, ``/libpod/pods/json``, and the libpod inspect instead of the compat one; it
+needs no image inspect, and its pods' infra containers are not inspected at all. Inspects and
+image inspects run concurrently, bounded by the engine's ``concurrency``, each worker looping
+over the shared list
 (``adapters/common/fanout.py``). The client is ``DockerClient`` (``client.py``) when live and
 ``ReplayDockerClient`` (``replay.py``) for recordings; either raises only ``SourceError``s.
 """
@@ -26,9 +29,25 @@ from adapters.docker.parse import (
     engine_labels,
     image_digest,
 )
+from adapters.docker.podman import (
+    container_from_libpod,
+    engine_product,
+    infra_ids,
+    is_infra,
+    pods_from_listing,
+)
 from collector.contract import Deadline
 from collector.errors import SourceDeadlineError, SourceError
-from collector.model import Container, Engine, Gap, SourceKind, SourceResult, SourceStatus
+from collector.model import (
+    Container,
+    Engine,
+    EngineProduct,
+    Gap,
+    Pod,
+    SourceKind,
+    SourceResult,
+    SourceStatus,
+)
 
 
 class DockerApi(Protocol):
@@ -39,6 +58,8 @@ class DockerApi(Protocol):
     def containers(self, all: bool = False) -> Any: ...
     def inspect_container(self, container: str) -> Any: ...
     def inspect_image(self, image: str) -> Any: ...
+    def pods(self) -> Any: ...
+    def inspect_podman_container(self, container: str) -> Any: ...
 
 
 def url_host(url: str) -> str | None:
@@ -74,6 +95,9 @@ class DockerAdapter:
         self._deadline = deadline
         self._requests = 0
         self._lock = threading.Lock()
+        self._pods: dict[str, Pod] = {}
+        """Podman: pod id → pod, read before the containers are inspected."""
+        self._podman = False
 
     def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         def attempt() -> Any:
@@ -97,9 +121,11 @@ class DockerAdapter:
 
     def _collect(self, gaps: list[Gap]) -> Engine:
         version = self._call("/version", self._client.version)  # first: it negotiates
+        self._podman = engine_product(version) is EngineProduct.PODMAN
         with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
             # /info and the listing need nothing from each other: one round trip, not two.
             asked = pool.submit(self._call, "/info", self._client.info)
+            pods = pool.submit(self._read_pods, gaps) if self._podman else None
             listing = self._call("/containers/json", self._client.containers, all=True)
             info = asked.result()
             info = info if isinstance(info, Mapping) else {}
@@ -107,10 +133,15 @@ class DockerAdapter:
             items = [
                 i for i in (listing if isinstance(listing, list) else []) if isinstance(i, Mapping)
             ]
+            if pods is not None:
+                infra = pods.result()
+                items = [i for i in items if i.get("Id") not in infra]
             # Digest lookups start first, for the images the listing names without a digest:
             # they are few, and waiting for every inspect before asking would add a round trip.
             # Each container is then built with its digest (no second copy of every container).
-            lookups = {i: pool.submit(self._digest, i) for i in sorted(_undigested(items))}
+            # Podman's libpod inspect carries the digest itself.
+            undigested = set() if self._podman else _undigested(items)
+            lookups = {i: pool.submit(self._digest, i) for i in sorted(undigested)}
             self._progress(0, len(items))
             containers = fan_out(
                 pool,
@@ -120,7 +151,11 @@ class DockerAdapter:
             )()
             found = [c for c in containers if c is not None]
             # An image the listing did not name (a container re-created in between).
-            late = {c.image_id for c in found if c.image_id and c.image_id not in lookups}
+            late = {
+                c.image_id
+                for c in found
+                if c.image_id and c.image_id not in lookups and not self._podman
+            }
             digests = dict(f.result() for f in lookups.values())
             digests |= dict(fan_out(pool, sorted(late), self._digest, self._concurrency)())
         found = [
@@ -138,7 +173,8 @@ class DockerAdapter:
             name=self.name,
             source=self.name,
             url=self._url,
-            engine_id=_s(info.get("ID")),
+            # Podman answers a new random ID on every call: no identity to keep.
+            engine_id=None if self._podman else _s(info.get("ID")),
             hostname=_s(info.get("Name")),
             version=_s(version.get("Version")) or _s(info.get("ServerVersion")),
             api_version=_s(version.get("ApiVersion")),
@@ -147,7 +183,23 @@ class DockerAdapter:
             addresses=addresses,
             containers=tuple(sorted(found, key=lambda c: c.name)),
             labels=engine_labels(info.get("Labels")),
+            pods=tuple(sorted(self._pods.values(), key=lambda p: p.name)),
+            product=EngineProduct.PODMAN if self._podman else EngineProduct.DOCKER,
         )
+
+    def _read_pods(self, gaps: list[Gap]) -> frozenset[str]:
+        """Podman's pods (kept for the containers), and the ids of their infra containers.
+
+        Unreadable pods are a coverage gap, not a failure: the containers are still read (an
+        infra container then shows up as one, and members lack their pod's labels).
+        """
+        try:
+            listing = self._call("/libpod/pods/json", self._client.pods)
+        except SourceError as exc:
+            gaps.append(Gap(f"docker:{self.name}", "pods", str(exc)))
+            return frozenset()
+        self._pods = {p.pod_id: p for p in pods_from_listing(listing)}
+        return infra_ids(listing)
 
     def _counted(
         self,
@@ -173,12 +225,12 @@ class DockerAdapter:
         container_id = item.get("Id")
         if not isinstance(container_id, str):
             return None
+        inspect = self._client.inspect_container
+        what = f"/containers/{container_id[:12]}/json"
+        if self._podman:
+            inspect, what = self._client.inspect_podman_container, f"/libpod{what}"
         try:
-            data = self._call(
-                f"/containers/{container_id[:12]}/json",
-                self._client.inspect_container,
-                container_id,
-            )
+            data = self._call(what, inspect, container_id)
         except SourceError as exc:
             if is_not_found(exc):  # removed between list and inspect: it is simply gone now
                 return None
@@ -189,6 +241,8 @@ class DockerAdapter:
             return partial
         if not isinstance(data, Mapping):
             return container_from_list(self.name, item)
+        if self._podman:
+            return None if is_infra(data) else container_from_libpod(self.name, data, self._pods)
         lookup = lookups.get(_s(data.get("Image")) or "")
         digest = lookup.result()[1] if lookup is not None else None
         return container_from_inspect(self.name, data, digest=digest)

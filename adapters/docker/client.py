@@ -14,6 +14,10 @@ URL built here from the negotiated API version. So:
   ``ssh://`` a fresh channel and a remote ``docker system dial-stdio``). ``_OnePool`` is a
   requests transport adapter that sends every request through one pool of the SDK's adapter
   (``get_connection``, the hook docker-py's own adapters implement), sized to ``concurrency``.
+- **Podman.** A Podman engine answers the same API; what it does not show there (pods, the real
+  log driver, pod membership) is read from its own libpod API through the same session, under
+  ``/v<libpod version>/libpod/`` (the version ``/version`` names in its ``Podman Engine``
+  component; see ``podman.py``).
 - **Errors.** Every failure leaves as one of the collector's error types (``errors.py``).
 """
 
@@ -28,6 +32,7 @@ from docker.tls import TLSConfig
 from requests.adapters import HTTPAdapter
 
 from adapters.docker import errors
+from adapters.docker.podman import libpod_api_version
 
 
 class DockerSettings(Protocol):
@@ -78,7 +83,7 @@ class _OnePool(HTTPAdapter):
 
 
 class DockerClient:
-    """The five reads the Docker adapter makes; each returns the decoded JSON answer."""
+    """The reads the Docker adapter makes; each returns the decoded JSON answer."""
 
     def __init__(self, settings: DockerSettings) -> None:
         """Build the client without touching the network (ssh connects, but sends nothing)."""
@@ -105,9 +110,14 @@ class DockerClient:
         self._api = api
         self._base = api.base_url
         self.api_version = MINIMUM_DOCKER_API_VERSION
+        self.libpod_version = "4.0.0"
+        """The libpod API level for ``/libpod`` reads; adopted from ``/version`` on Podman."""
 
     def _get(self, what: str, path: str, *, versioned: bool = True, **params: Any) -> Any:
         url = f"{self._base}/v{self.api_version}{path}" if versioned else f"{self._base}{path}"
+        return self._read(what, url, params)
+
+    def _read(self, what: str, url: str, params: dict[str, Any]) -> Any:
         try:
             response = self._api.get(url, params=params or None, timeout=self._timeout)
         except Exception as exc:  # noqa: BLE001 - every transport failure is translated here
@@ -124,6 +134,7 @@ class DockerClient:
         answer = self._get("/version", "/version", versioned=False)
         if isinstance(answer, dict) and isinstance(answer.get("ApiVersion"), str):
             self.api_version = answer["ApiVersion"]
+        self.libpod_version = libpod_api_version(answer) or self.libpod_version
         return answer
 
     def info(self) -> Any:
@@ -137,6 +148,20 @@ class DockerClient:
 
     def inspect_image(self, image: str) -> Any:
         return self._get(f"/images/{image[:19]}/json", f"/images/{image}/json")
+
+    def _libpod(self, what: str, path: str) -> Any:
+        return self._read(what, f"{self._base}/v{self.libpod_version}/libpod{path}", {})
+
+    def pods(self) -> Any:
+        """Podman only: ``GET /libpod/pods/json``, every pod with its members and labels."""
+        return self._libpod("/libpod/pods/json", "/pods/json")
+
+    def inspect_podman_container(self, container: str) -> Any:
+        """Podman only: ``GET /libpod/containers/{id}/json``, with the pod, the infra flag,
+        the real log driver and the image digest (the compat inspect lacks or misstates them)."""
+        return self._libpod(
+            f"/libpod/containers/{container[:12]}/json", f"/containers/{container}/json"
+        )
 
     def close(self) -> None:
         self._api.close()

@@ -44,3 +44,12 @@ class RecordingDockerClient:
 
     def inspect_image(self, image: str) -> Any:
         return self._tee(image_file(image), lambda: self._client.inspect_image(image))
+
+    def pods(self) -> Any:
+        return self._tee("libpod/pods", self._client.pods)
+
+    def inspect_podman_container(self, container: str) -> Any:
+        return self._tee(
+            f"libpod/containers/{container}",
+            lambda: self._client.inspect_podman_container(container),
+        )

@@ -19,7 +19,7 @@ def image_file(image: str) -> str:
 
 
 class ReplayDockerClient:
-    """The five reads of ``DockerClient``, from the files under ``root``."""
+    """The reads of ``DockerClient``, from the files under ``root``."""
 
     def __init__(self, root: Path, source: str) -> None:
         self.root = root
@@ -52,3 +52,11 @@ class ReplayDockerClient:
 
     def inspect_image(self, image: str) -> Any:
         return self._answer(image_file(image), f"/images/{image[:19]}/json")
+
+    def pods(self) -> Any:
+        return self._answer("libpod/pods", "/libpod/pods/json")
+
+    def inspect_podman_container(self, container: str) -> Any:
+        return self._answer(
+            f"libpod/containers/{container}", f"/libpod/containers/{container[:12]}/json"
+        )

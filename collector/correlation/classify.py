@@ -4,7 +4,7 @@ Order, first hit wins:
 1. ``[[rules.classify]]`` entries from the config, in file order;
 2. for guests: hosting a container engine (a Docker host is a platform by definition);
 3. PVE tags ``platform`` / ``role-platform`` / ``service`` / ``role-service``, or the Docker label
-   ``homelab.role``;
+   ``homelab.role`` (a Podman pod member without one: its pod's label);
 4. for guests: the pool name (``platform*``/``infra*`` → platform,
    ``service*``/``apps*`` → service);
 5. otherwise unclassified.
@@ -129,8 +129,12 @@ def classify_container(container: Container, rules: Iterable[ClassifyRule]) -> R
     if decided:
         return decided
     label = container.labels.get(ROLE_LABEL, "").strip().lower()
+    where = f"label {ROLE_LABEL}={label}"
+    if not label and container.pod:  # a Podman pod member inherits its pod's labels
+        label = container.pod_labels.get(ROLE_LABEL, "").strip().lower()
+        where = f"pod {container.pod} label {ROLE_LABEL}={label}"
     if label in ("platform", "service"):
-        return RoleDecision(Role(label), f"label {ROLE_LABEL}={label}")
+        return RoleDecision(Role(label), where)
     if label:
-        return RoleDecision(Role.UNCLASSIFIED, f"label {ROLE_LABEL}={label} is not a known role")
+        return RoleDecision(Role.UNCLASSIFIED, f"{where} is not a known role")
     return RoleDecision(Role.UNCLASSIFIED, f"no {ROLE_LABEL} label or classify rule matches")

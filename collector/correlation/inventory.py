@@ -18,6 +18,7 @@ from collector.model import (
     Cluster,
     Container,
     Engine,
+    EngineProduct,
     Form,
     Gap,
     Guest,
@@ -62,6 +63,11 @@ class Inventory:
             items[engine.id] = engine
             items.update((c.id, c) for c in engine.containers)
         return items
+
+    @cached_property
+    def podman_engines(self) -> frozenset[str]:
+        """Names of the engines that are Podman (hints and some rules differ for them)."""
+        return frozenset(e.name for e in self.engines if e.product is EngineProduct.PODMAN)
 
     @cached_property
     def engines_on(self) -> Mapping[str, tuple[str, ...]]:

@@ -3,7 +3,8 @@
 An object's owner is, first match wins:
 
 1. its own marker: a PVE tag ``<prefix><name>`` on a guest (``owner-alice``), the label
-   ``homelab.owner`` on a container or in an engine's daemon labels (key configurable);
+   ``homelab.owner`` on a container (or on its Podman pod) or in an engine's daemon labels
+   (key configurable);
 2. an entry of ``owners`` in ``[rules.owner-missing]`` whose id glob matches the object
    (``"pve:homelab/node/*" = "alice"``) — the only way to give a cluster or node an owner;
 3. for a guest, its pool: ``pool_owners`` maps a pool to an owner, and a pool named like an
@@ -77,6 +78,9 @@ def own_owner(item: Item, settings: OwnershipSettings) -> Owner | None:
     elif isinstance(item, Container | Engine):
         value = item.labels.get(settings.label, "").strip()
         kind = "label" if isinstance(item, Container) else "daemon label"
+        if not value and isinstance(item, Container) and item.pod:
+            value = item.pod_labels.get(settings.label, "").strip()  # its Podman pod's label
+            kind = f"pod {item.pod} label"
         declared = Owner(value, f"{kind} {settings.label}") if value else None
     if declared:
         return declared

@@ -6,8 +6,9 @@ Applied to every answer before it is written, in both plain and ``--anonymise`` 
   reader can see that something was there). A key matches when it equals a listed word or one
   of its parts does (``DB_PASSWORD``, ``api-token``, ``homelab.secret``), case-insensitively.
   The list is ``DEFAULT_REDACT_KEYS`` plus ``[record] redact_keys`` from the config;
-- Docker ``Env``, ``Cmd``, ``Entrypoint``, ``Args`` and ``Command`` are dropped: environments
-  and command lines are where containers get their passwords, and the collector reads neither;
+- Docker ``Env``, ``Cmd``, ``Entrypoint``, ``Args`` and ``Command`` are dropped, and Podman's
+  ``CreateCommand`` (the whole ``podman run`` line): environments and command lines are where
+  containers get their passwords, and the collector reads none of them;
 - credentials inside URLs (``https://user:pass@host``, proxies in ``/info``) become
   ``REDACTED@``.
 """
@@ -36,7 +37,7 @@ DEFAULT_REDACT_KEYS = (
     "private_key",
 )
 #: Docker keys dropped outright (not just blanked): the model never reads them.
-DOCKER_DROP_KEYS = frozenset({"Env", "Cmd", "Entrypoint", "Args", "Command"})
+DOCKER_DROP_KEYS = frozenset({"Env", "Cmd", "Entrypoint", "Args", "Command", "CreateCommand"})
 
 _PARTS = re.compile(r"[^a-z0-9]+")
 # user:password@ only: a bare user name (ssh://root@host) is an address, not a secret.

@@ -49,6 +49,17 @@ def _details(item: Cluster | Node | Guest | Engine | Container, inv: Inventory) 
         placement = inv.placements.get(item.id)
         return {
             "url": item.url,
+            "product": item.product.value,
+            "pods": [
+                {
+                    "name": pod.name,
+                    "pod_id": pod.pod_id,
+                    "status": pod.status,
+                    "labels": dict(pod.labels),
+                    "containers": list(pod.containers),
+                }
+                for pod in item.pods
+            ],
             "engine_id": item.engine_id,
             "hostname": item.hostname,
             "version": item.version,
@@ -80,6 +91,8 @@ def _details(item: Cluster | Node | Guest | Engine | Container, inv: Inventory) 
         "labels": dict(item.labels),
         "compose_project": item.compose_project,
         "compose_service": item.compose_service,
+        "pod": item.pod,
+        "systemd_unit": item.systemd_unit,
         "mounts": [asdict(m) for m in item.mounts],
         "ports": [asdict(p) for p in item.ports],
         "networks": list(item.networks),

@@ -42,24 +42,36 @@ def agent_missing(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
 def healthcheck_missing(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
     for container in inventory.containers():
         if container.state == "running" and container.healthcheck is False:
+            hint = (
+                "add a healthcheck (podman run --health-cmd ...; Quadlet: HealthCmd=; compose: "
+                "healthcheck:) that exercises the service; Podman runs it from a systemd timer, "
+                "so the host needs systemd"
+                if container.engine in inventory.podman_engines
+                else "add a healthcheck (compose: healthcheck: test: [...]) that exercises the "
+                "service, so Docker and monitoring see when it stops working"
+            )
             yield Hit(
                 container.id,
                 Layer.CONTAINER,
                 f"running container '{container.name}' ({container.image}) has no healthcheck: "
                 "'running' is all anyone can tell about it",
-                "add a healthcheck (compose: healthcheck: test: [...]) that exercises the "
-                "service, so Docker and monitoring see when it stops working",
+                hint,
             )
+
+
+def _cli(inventory: Inventory, engine: str) -> str:
+    return "podman" if engine in inventory.podman_engines else "docker"
 
 
 def container_unhealthy(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
     for container in inventory.containers():
         if container.health == "unhealthy":
+            cli = _cli(inventory, container.engine)
             yield Hit(
                 container.id,
                 Layer.CONTAINER,
                 f"container '{container.name}' is unhealthy: its healthcheck fails",
-                f"read the failing check: docker inspect --format '{{{{json .State.Health}}}}' "
+                f"read the failing check: {cli} inspect --format '{{{{json .State.Health}}}}' "
                 f"{container.name}",
             )
 
@@ -78,7 +90,8 @@ def restart_loop(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
             container.id,
             Layer.CONTAINER,
             f"container '{container.name}' {state}: it keeps crashing",
-            f"read why it exits: docker logs --tail 50 {container.name}",
+            f"read why it exits: {_cli(inventory, container.engine)} logs --tail 50 "
+            f"{container.name}",
         )
 
 
@@ -89,8 +102,17 @@ def log_none(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
                 container.id,
                 Layer.CONTAINER,
                 f"container '{container.name}' uses log driver 'none': its output is discarded",
-                "use json-file or local with max-size/max-file, or journald",
+                "use journald (Podman's default on systemd hosts) or k8s-file with max-size"
+                if container.engine in inventory.podman_engines
+                else "use json-file or local with max-size/max-file, or journald",
             )
+
+
+PODMAN_LOG_HINT = (
+    "set a size limit: podman run --log-opt max-size=10m (compose: logging: options: max-size; "
+    "Quadlet: LogOpt=max-size=10m), or for the whole engine log_size_max in the [containers] "
+    "table of /etc/containers/containers.conf (Podman has no daemon.json); or use journald"
+)
 
 
 def log_unbounded(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
@@ -108,8 +130,10 @@ def log_unbounded(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
             container.id,
             Layer.CONTAINER,
             f"container '{container.name}' logs with '{driver}' without max-size{default}",
-            'set log options max-size and max-file (compose: logging: options: max-size: "10m") '
-            'or daemon-wide in /etc/docker/daemon.json "log-opts"',
+            PODMAN_LOG_HINT
+            if container.engine in inventory.podman_engines
+            else "set log options max-size and max-file (compose: logging: options: max-size: "
+            '"10m") or daemon-wide in /etc/docker/daemon.json "log-opts"',
         )
 
 
@@ -153,9 +177,10 @@ RULES = (
     Rule(
         "log-unbounded",
         Severity.WARNING,
-        "a container logs with a file driver (json-file, local) without max-size",
+        "a container logs with a file driver (json-file, local, Podman's k8s-file) without "
+        "max-size",
         log_unbounded,
         "logging",
-        {"drivers": ["json-file", "local"]},
+        {"drivers": ["json-file", "local", "k8s-file"]},
     ),
 )

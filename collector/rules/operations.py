@@ -34,12 +34,19 @@ def undocumented(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
     for container in inventory.containers():
         if container.compose_project or any(container.labels.get(k, "").strip() for k in labels):
             continue
+        if container.systemd_unit:
+            continue  # a Quadlet / systemd unit file records how it runs
+        run_from = (
+            "a compose file or a Quadlet unit (/etc/containers/systemd/<name>.container)"
+            if container.engine in inventory.podman_engines
+            else "a compose file"
+        )
         yield Hit(
             container.id,
             Layer.CONTAINER,
             f"container '{container.name}' has no description and is not part of a compose "
             "project: nothing records why it runs or how it was started",
-            f"run it from a compose file, or set the label {labels[1]} (or use an image with "
+            f"run it from {run_from}, or set the label {labels[1]} (or use an image with "
             f"{OCI_DESCRIPTION})",
         )
 
@@ -63,15 +70,25 @@ def owner_missing(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
         "it inherit from the guest it runs on",
         Layer.CONTAINER: f"set the label {label}=<name>, or let it inherit from its engine",
     }
+    podman_engine = (
+        'add owners = { "<engine id>" = "<name>" } to [rules.owner-missing] (Podman has no '
+        "daemon labels), or let it inherit from the guest it runs on"
+    )
     for item in items:
         layer = layer_of(item)
         if layer.value not in layers or inventory.owners.get(item.id) is not None:
             continue
+        hint = hints[layer]
+        if isinstance(item, Engine) and item.name in inventory.podman_engines:
+            hint = podman_engine
+        elif isinstance(item, Container) and item.engine in inventory.podman_engines:
+            hint = f"set the label {label}=<name> (or on its pod), or let it inherit from its "
+            hint += "engine"
         yield Hit(
             item.id,
             layer,
             f"{layer.value} '{item.name}' has no owner, neither its own nor inherited",
-            hints[layer],
+            hint,
         )
 
 
@@ -90,18 +107,34 @@ def onboot_off(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
         )
 
 
+PODMAN_RESTART_HINT = (
+    "Podman has no daemon that starts containers at boot: run it as a Quadlet unit "
+    "(/etc/containers/systemd/<name>.container, systemd restarts it), or set --restart always "
+    "and enable podman-restart.service (it starts only restart-policy=always containers; "
+    "rootless: systemctl --user enable podman-restart.service and loginctl enable-linger)"
+)
+
+
 def restart_policy_no(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
     for container in inventory.containers():
         if container.restart_policy not in ("no", ""):
             continue
         if container.labels.get("com.docker.compose.oneoff", "").lower() == "true":
             continue  # `docker compose run`: a one-off task, not a service
+        if container.systemd_unit:
+            continue  # Quadlet / systemd: the unit's Restart= is the policy, none is set on purpose
+        hint = (
+            PODMAN_RESTART_HINT
+            if container.engine in inventory.podman_engines
+            else "set restart: unless-stopped (or always), or remove the container if it is a "
+            "leftover"
+        )
         yield Hit(
             container.id,
             Layer.CONTAINER,
             f"container '{container.name}' has restart policy 'no': after a crash or a "
             f"reboot it stays down (now {container.state})",
-            "set restart: unless-stopped (or always), or remove the container if it is a leftover",
+            hint,
         )
 
 
