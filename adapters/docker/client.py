@@ -52,6 +52,9 @@ class DockerSettings(Protocol):
     def timeout(self) -> float: ...
     @property
     def concurrency(self) -> int: ...
+    @property
+    def context(self) -> str | None:
+        """The Docker CLI context the url and TLS files were resolved from, if any."""
 
 
 def _tls(cfg: DockerSettings) -> TLSConfig | bool:

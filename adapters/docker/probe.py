@@ -14,8 +14,9 @@ from typing import Any
 
 from adapters.docker.client import DockerClient, DockerSettings
 from adapters.docker.errors import is_not_found
+from adapters.docker.podman import engine_product
 from collector.errors import SourceAuthError, SourceError
-from collector.model import Check, CheckState, Diagnosis, SourceKind
+from collector.model import Check, CheckState, Diagnosis, EngineProduct, SourceKind
 
 
 def _transport(cfg: DockerSettings) -> Check:
@@ -46,9 +47,18 @@ def _try(checks: list[Check], name: str, call: Callable[[], Any], *, optional: b
     return answer
 
 
+def _context(cfg: DockerSettings) -> list[Check]:
+    """What a ``context = ...`` entry resolved to (the live config already holds it)."""
+    name = cfg.context
+    if not name:
+        return []
+    tls = f", TLS files {cfg.tls_ca}, {cfg.tls_cert}, {cfg.tls_key}" if cfg.tls_cert else ""
+    return [Check("context", CheckState.OK, f"docker context '{name}' -> {cfg.url}{tls}")]
+
+
 def diagnose_docker(cfg: DockerSettings) -> Diagnosis:
     """Connect and try every read the collector makes; never raises."""
-    checks: list[Check] = []
+    checks: list[Check] = _context(cfg)
 
     def done() -> Diagnosis:
         return Diagnosis(cfg.name, SourceKind.DOCKER, tuple(checks))
@@ -60,9 +70,13 @@ def diagnose_docker(cfg: DockerSettings) -> Diagnosis:
         checks.append(Check("reachable", CheckState.FAIL, str(exc)))
         return done()
     checks += [Check("reachable", CheckState.OK, f"{cfg.url} answered"), _transport(cfg)]
+    podman = engine_product(version) is EngineProduct.PODMAN
     if isinstance(version, Mapping):
-        text = f"Docker {version.get('Version', '?')}, API {version.get('ApiVersion', '?')}"
+        product = "Podman" if podman else "Docker"
+        text = f"{product} {version.get('Version', '?')}, API {version.get('ApiVersion', '?')}"
         checks.append(Check("version", CheckState.OK, text))
+    if podman:  # pods and the real log settings come from the libpod API
+        _try(checks, "GET /libpod/pods/json", client.pods, optional=False)
     _try(checks, "GET /info", client.info, optional=False)
     listing = _try(
         checks,
@@ -75,11 +89,11 @@ def diagnose_docker(cfg: DockerSettings) -> Diagnosis:
         cid, image = first["Id"], first.get("ImageID")
         _try(
             checks,
-            "GET /containers/{id}/json",
-            lambda: client.inspect_container(cid),
+            "GET /libpod/containers/{id}/json" if podman else "GET /containers/{id}/json",
+            lambda: (client.inspect_podman_container if podman else client.inspect_container)(cid),
             optional=False,
         )
-        if isinstance(image, str):
+        if isinstance(image, str) and not podman:
             _try(
                 checks,
                 "GET /images/{id}/json",

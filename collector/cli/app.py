@@ -117,16 +117,19 @@ def default_config_path() -> Path:
 
 
 def resolve_config(config_path: Path | None, replay: Path | None) -> Config:
+    """The config of this run; for a live run with ``[[docker]] context`` entries resolved."""
+    if replay is None:
+        from collector.collection.wiring import with_docker_contexts
+
+        return with_docker_contexts(load_config(config_path or default_config_path()))
     if config_path is not None:
         return load_config(config_path)
-    if replay is not None:
-        recorded = replay / "config.toml"
-        if not replay.is_dir():
-            raise ConfigError(f"replay folder {replay} does not exist or is not a folder")
-        if not recorded.is_file():
-            raise ConfigError(f"{recorded} is missing: pass --config with the lab's config")
-        return load_config(recorded)
-    return load_config(default_config_path())
+    recorded = replay / "config.toml"
+    if not replay.is_dir():
+        raise ConfigError(f"replay folder {replay} does not exist or is not a folder")
+    if not recorded.is_file():
+        raise ConfigError(f"{recorded} is missing: pass --config with the lab's config")
+    return load_config(recorded)
 
 
 def exit_code(report: Report, fail_on: FailOn) -> ExitCode:

@@ -12,7 +12,7 @@ report.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -181,6 +181,30 @@ class _ReplayClients:
 
         client = ReplayDockerClient(root, cfg.name)
         return _docker_source(cfg, run, lambda: client)
+
+
+def with_docker_contexts(config: Config) -> Config:
+    """``config`` with every ``[[docker]] context = ...`` resolved from the Docker CLI's context
+    store (url and TLS files filled in, the context name kept). For live runs only: a replay
+    uses the url its recording's config holds. The SDK is imported only when a context is used.
+    """
+    if not any(d.context for d in config.docker):
+        return config
+    from adapters.docker.context import resolve_context
+
+    resolved = []
+    for docker in config.docker:
+        if docker.context:
+            found = resolve_context(docker.name, docker.context)
+            docker = replace(
+                docker,
+                url=found.url,
+                tls_ca=found.tls_ca,
+                tls_cert=found.tls_cert,
+                tls_key=found.tls_key,
+            )
+        resolved.append(docker)
+    return replace(config, docker=tuple(resolved))
 
 
 def _sources(config: Config, clients: _LiveClients | _ReplayClients, run: _Run) -> list[Source]:

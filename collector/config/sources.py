@@ -41,6 +41,8 @@ class ProxmoxConfig:
 class DockerConfig:
     name: str
     url: str
+    """The engine's URL; for a ``context`` entry, what the context resolved to (``""`` until a
+    live run resolves it, ``collector.collection.wiring.with_docker_contexts``)."""
     tls_ca: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -50,6 +52,8 @@ class DockerConfig:
     concurrency: int = 8
     allow_plain_tcp: bool = False
     """``tcp://`` without ``tls_ca``/``tls_cert`` is unauthenticated root: refused unless true."""
+    context: str | None = None
+    """A Docker CLI context (``docker context ls``) naming the endpoint and TLS material."""
 
 
 SECRET_KEYS = ("token_secret_env", "token_secret_file", "password_env", "password_file")
@@ -71,7 +75,8 @@ PROXMOX_FIELDS = (
 )
 DOCKER_FIELDS = (
     Field("name", Kind.STR, required=True),
-    Field("url", Kind.STR, required=True),
+    Field("url", Kind.STR),
+    Field("context", Kind.STR),
     # The aliases are the docker CLI's flags (--tlscacert ...) and docker-py's names.
     Field("tls_ca", Kind.STR, aliases=("tlscacert", "ca_cert", "tls_ca_cert", "cacert")),
     Field("tls_cert", Kind.STR, aliases=("tlscert", "client_cert")),
@@ -166,8 +171,23 @@ def _proxmox(raw: Mapping[str, object], at: TablePath) -> ProxmoxConfig:
 
 def _docker(raw: Mapping[str, object], at: TablePath) -> DockerConfig:
     values = check_table(raw, DOCKER_FIELDS, at)
-    url = values.text("url")
-    if not url.startswith(_DOCKER_SCHEMES):
+    context = values.opt_text("context")
+    if context is not None:
+        if "url" in values:
+            raise at.error(f"{at} has both url and context; a context names the endpoint itself")
+        if any(key in values for key in ("tls_ca", "tls_cert", "tls_key")):
+            raise at.error(
+                f"{at} has a context and tls_* keys; the context's TLS material is used "
+                "(docker context inspect shows it)"
+            )
+        if not context.strip():
+            raise at.error(f"{at.key('context')} must not be empty")
+    elif "url" not in values:
+        raise at.error(
+            f"{at} needs url (unix://, tcp://, ssh://) or context (a docker context name)"
+        )
+    url = values.opt_text("url") or ""
+    if context is None and not url.startswith(_DOCKER_SCHEMES):
         raise at.error(f"{at.key('url')} = {url!r} must start with unix://, tcp:// or ssh://")
     if ("tls_cert" in values) != ("tls_key" in values):
         raise at.error(f"{at} needs both tls_cert and tls_key, or neither")
@@ -182,4 +202,5 @@ def _docker(raw: Mapping[str, object], at: TablePath) -> DockerConfig:
         timeout=values.number("timeout", _DOCKER.timeout),
         concurrency=values.integer("concurrency", _DOCKER.concurrency),
         allow_plain_tcp=values.flag("allow_plain_tcp", _DOCKER.allow_plain_tcp),
+        context=context,
     )

@@ -115,6 +115,9 @@ def _proxmox(cfg: ProxmoxConfig, pseudo: Pseudonymiser | None) -> dict[str, Any]
 
 def _docker(cfg: DockerConfig, pseudo: Pseudonymiser | None) -> dict[str, Any]:
     out = _changed(cfg, DockerConfig)
+    # A context was resolved for the live run: the recording keeps what it resolved to, so a
+    # replay on another machine (without that context) still knows the engine's address.
+    out.pop("context", None)
     if pseudo is None:
         return out
     out["url"] = anonymise_url(cfg.url, pseudo)
