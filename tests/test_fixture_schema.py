@@ -381,6 +381,8 @@ def _check_docker(path: Path) -> list[str]:
         if data.get("Id") != path.stem:
             errors.append(f"{rel}: Id {data.get('Id')!r} differs from the file name")
         return errors
+    if rel.startswith("libpod/"):
+        return check_libpod(path, rel, data)
     endpoint = DOCKER_ENDPOINT.get(rel)
     if endpoint is None:
         return [f"{rel}: not a Docker path the collector reads (see fixtures/README.md)"]
@@ -389,9 +391,20 @@ def _check_docker(path: Path) -> list[str]:
     if not isinstance(data, list):
         return [f"{rel}: expected a list"]
     errors = []
+    podman = (path.parent / "libpod" / "pods.json").exists()
+    infra = (
+        {p.get("InfraId") for p in _json(path.parent / "libpod" / "pods.json")} if podman else set()
+    )
     for i, item in enumerate(data):
         errors += check_docker_object(item, endpoint, f"{rel}[{i}]")
-        inspect = path.parent / "containers" / f"{item.get('Id')}.json"
+        # Podman is inspected through libpod; a pod's infra container not at all.
+        inspect = (
+            path.parent
+            / ("libpod/containers" if podman else "containers")
+            / f"{item.get('Id')}.json"
+        )
+        if item.get("Id") in infra:
+            continue
         if not re.fullmatch(r"[0-9a-f]{64}", str(item.get("Id"))):
             errors.append(f"{rel}[{i}]: Id is not 64 hex digits")
         elif inspect.with_suffix(".error.json").exists() or (
@@ -401,9 +414,54 @@ def _check_docker(path: Path) -> list[str]:
         ):
             continue
         elif not inspect.exists():
-            errors.append(f"{rel}[{i}]: no inspect recording containers/{item['Id']}.json")
-        elif json.loads(inspect.read_text()).get("Name") not in item.get("Names", []):
+            errors.append(f"{rel}[{i}]: no inspect recording {inspect.relative_to(path.parent)}")
+        elif "/" + str(_json(inspect).get("Name")).lstrip("/") not in item.get("Names", []):
+            # (libpod's Name has no leading slash, the compat one has)
             errors.append(f"{rel}[{i}]: Names and the inspect Name disagree")
+    return errors
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+# What the collector reads of Podman's libpod answers (adapters/docker/podman.py): key -> types.
+LIBPOD_POD_KEYS = {"Name": (str,), "Id": (str,), "InfraId": (str,), "Containers": (list,)}
+LIBPOD_CONTAINER_KEYS = {
+    "Id": (str,),
+    "Name": (str,),
+    "Image": (str,),
+    "ImageDigest": (str,),
+    "Pod": (str,),
+    "IsInfra": (bool,),
+    "State.Status": (str,),
+    "Config.Labels": (dict, type(None)),
+    "HostConfig.LogConfig.Type": (str,),
+    "HostConfig.LogConfig.Size": (str,),
+    "HostConfig.RestartPolicy.Name": (str,),
+}
+
+
+def check_libpod(path: Path, rel: str, data: Any) -> list[str]:
+    """``libpod/pods.json`` and ``libpod/containers/<id>.json`` of a Podman recording."""
+    keys, items = (
+        (LIBPOD_POD_KEYS, data if isinstance(data, list) else [None])
+        if rel == "libpod/pods.json"
+        else (LIBPOD_CONTAINER_KEYS, [data])
+    )
+    if not rel.startswith("libpod/containers/") and rel != "libpod/pods.json":
+        return [f"{rel}: not a libpod path the collector reads (see fixtures/README.md)"]
+    errors = []
+    for index, item in enumerate(items):
+        for key, types in keys.items():
+            present, value = dig(item, key)
+            if not present or not isinstance(value, types):
+                errors.append(f"{rel}[{index}]: {key} = {value!r} is not {types}")
+    if rel.startswith("libpod/containers/") and isinstance(data, dict):
+        if data.get("Id") != path.stem:
+            errors.append(f"{rel}: Id {data.get('Id')!r} differs from the file name")
+        if "CreateCommand" in data.get("Config", {}) or "Env" in data.get("Config", {}):
+            errors.append(f"{rel}: a command line or environment was recorded")
     return errors
 
 
