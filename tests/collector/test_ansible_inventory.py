@@ -62,7 +62,7 @@ def test_ansible_inventory_accepts_the_demo_lab_unchanged(tmp_path: Path) -> Non
     listing = ansible_list(render(report, Format.ANSIBLE), tmp_path)
     hostvars = listing["_meta"]["hostvars"]
     guests = [g for g in report.inventory.guests() if not g.template]
-    assert len(hostvars) == len(guests) == 27
+    assert len(hostvars) == len(guests) == 28
     assert hostvars["docker-apps"] == {
         "ansible_host": "192.168.10.21",  # where engine 'apps' was reached and placed by
         "homelab_id": "pve:homelab/qemu/110",
@@ -99,7 +99,10 @@ def test_ansible_inventory_accepts_the_demo_lab_unchanged(tmp_path: Path) -> Non
     assert _members(listing, "tag_prod") == sorted(
         h for h, v in hostvars.items() if "prod" in v["homelab_tags"]
     )
-    assert len(_members(listing, "cluster_homelab")) == 27
+    assert len(_members(listing, "cluster_homelab")) == 28
+    assert _members(listing, "podman_hosts") == ["podman-01"]
+    assert hostvars["podman-01"]["ansible_host"] == "192.168.10.27"
+    assert hostvars["podman-01"]["homelab_engines"] == ["pods"]
     for host, values in hostvars.items():  # never a guessed address
         if "ansible_host" in values:
             assert values["ansible_host"] in values["homelab_addresses"], host
