@@ -74,7 +74,10 @@ def test_monitoring_findings(report: Report) -> None:
         "pve:homelab/qemu/106",  # agent enabled, not running
         "pve:homelab/qemu/115",  # no agent configured
     }  # qemu/112 answers (with an error object): the agent is there
-    assert set(_by(report, "container-unhealthy")) == {"docker:apps/paperless-webserver"}
+    assert set(_by(report, "container-unhealthy")) == {
+        "docker:apps/paperless-webserver",
+        "docker:pods/monitoring-prometheus-1",  # Podman: its healthcheck runs `false`
+    }
     assert set(_by(report, "restart-loop")) == {
         "docker:pve3/watchtower",
         "docker:monitoring/alertmanager",

@@ -76,18 +76,18 @@ def test_demo_lab_figures_match_the_json_report() -> None:
         ratio = figures["compliant"] / figures["objects"]
         assert _value(samples["homelab_layer_compliance_ratio"], layer=layer) == ratio
         assert _value(samples["homelab_layer_objects_judged"], layer=layer) == figures["objects"]
-    assert _value(samples["homelab_workloads"]) == 60
-    assert _value(samples["homelab_workloads_compliant"]) == 25
+    assert _value(samples["homelab_workloads"]) == 69
+    assert _value(samples["homelab_workloads_compliant"]) == 30
     by_severity = samples["homelab_findings_open_by_severity"]
     assert {s.labels["severity"]: s.value for s in by_severity} == {
-        "error": 8,
-        "warning": 79,
-        "info": 54,
+        "error": 9,
+        "warning": 92,
+        "info": 65,
     }
     open_findings = samples["homelab_findings_open"]
     assert _value(open_findings, rule="docker-on-node", severity="error", layer="engine") == 1
     assert _value(open_findings, rule="owner-missing", severity="warning", layer="guest") == 16
-    assert sum(s.value for s in open_findings) == 141
+    assert sum(s.value for s in open_findings) == 166
     waived = samples["homelab_findings_waived"]
     assert [(s.labels, s.value) for s in waived] == [
         ({"rule": "backup-partial", "severity": "warning", "layer": "guest"}, 1)
@@ -95,7 +95,10 @@ def test_demo_lab_figures_match_the_json_report() -> None:
     objects = samples["homelab_objects"]
     assert _value(objects, layer="guest", form="vm", template="true") == 2
     assert _value(objects, layer="guest", form="lxc", template="false") == 12
-    assert _value(objects, layer="container", form="docker-container", template="false") == 33
+    assert _value(objects, layer="container", form="docker-container", template="false") == 41
+    engines = {s.labels["engine"]: s.labels for s in samples["homelab_engine_info"]}
+    assert engines["pods"] == {"engine": "pods", "product": "podman", "version": "4.3.1"}
+    assert engines["apps"]["product"] == "docker"
     for source in doc["sources"]:  # type: ignore[union-attr]
         labels = {"source": source["name"], "kind": source["kind"]}
         assert _value(samples["homelab_source_up"], **labels) == 1
