@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+import platform
 import sys
 import traceback
 from collections.abc import Callable
 from enum import IntEnum, StrEnum
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -84,9 +86,31 @@ def guarded(action: Callable[[], T]) -> T:
         )
 
 
+def version_text() -> str:
+    """This release, the SDK versions it runs with, and the versions of what it writes."""
+    from collector.history.schema import DB_SCHEMA_VERSION
+    from collector.recording.meta import RECORDING_FORMAT_VERSION
+    from collector.report.document import JSON_SCHEMA_VERSION
+
+    return (
+        f"collect (homelab-collector) {__version__}\n"
+        f"  proxmoxer {_installed('proxmoxer')}, docker SDK {_installed('docker')}, "
+        f"Python {platform.python_version()}\n"
+        f"  JSON report schema {JSON_SCHEMA_VERSION}, history database schema "
+        f"{DB_SCHEMA_VERSION}, recording format {RECORDING_FORMAT_VERSION}"
+    )
+
+
+def _installed(distribution: str) -> str:
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"collect (homelab-collector) {__version__}")
+        typer.echo(version_text())
         raise typer.Exit()
 
 
@@ -97,7 +121,13 @@ def main(
     ] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Show the version, the proxmoxer and docker SDK versions it runs with, and "
+            "the JSON, history and recording format versions.",
+        ),
     ] = False,
 ) -> None:
     """homelab-collector."""

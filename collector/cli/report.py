@@ -13,6 +13,7 @@ Exit codes:
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +34,7 @@ from collector.cli.app import (
 )
 from collector.collection.progress import Progress, progress_for
 from collector.config import Config
+from collector.data import demo_lab
 from collector.job import JobOptions, JobOutcome, run_job
 from collector.output import output_files
 from collector.recording.meta import recorded_at
@@ -58,6 +60,14 @@ def _progress(quiet: bool) -> Progress:
 def report(
     config: ConfigOption = None,
     replay: ReplayOption = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Report on the shipped demo lab (a recording of a 3-node cluster with 29 "
+            "guests and 6 Docker engines): --replay on the copy installed with collect.",
+        ),
+    ] = False,
     fmt: Annotated[
         Format | None,
         typer.Option(
@@ -121,7 +131,7 @@ def report(
 ) -> None:
     """Collect from every source, check the rules, compare with the last run, print the report."""
 
-    def job() -> JobOutcome:
+    def job(replay: Path | None) -> JobOutcome:
         from collector.collection.wiring import live_sources, replay_sources
 
         outputs = output_files(output or (), fmt)  # checked before anything is collected
@@ -143,9 +153,14 @@ def report(
         )
         return run_job(cfg, sources, options, progress=shown)
 
+    if demo and replay is not None:
+        fail("--demo and --replay both name a recording; pick one", ExitCode.CONFIG)
     shown = _progress(quiet)
     try:
-        outcome = guarded(job)
+        with ExitStack() as stack:
+            if demo:
+                replay = guarded(lambda: stack.enter_context(demo_lab()))
+            outcome = guarded(lambda: job(replay))
     finally:
         shown.close()  # erase the progress line before anything else is printed
     result = outcome.report

@@ -53,9 +53,13 @@ class MissingSource:
         raise SourceError(self._reason)
 
 
-def _check_file(path: str | None, where: str, key: str) -> None:
+def _check_file(path: str | None, origin: Path | None, where: str, key: str) -> None:
+    """A file the config names (CA, client certificate) must exist before anything connects."""
     if path is not None and not Path(path).expanduser().is_file():
-        raise ConfigError(f"{where}.{key}: file {path} does not exist")
+        raise ConfigError(
+            f"{origin or 'config'}: {where}.{key}: file {path} does not exist; "
+            "put the file there or fix the path"
+        )
 
 
 class _Tee:
@@ -132,19 +136,20 @@ def _docker_source(
 class _LiveClients:
     """Opens live connections, after refusing unsafe transports and reading the secrets."""
 
-    def __init__(self, warn: Warn | None) -> None:
+    def __init__(self, warn: Warn | None, origin: Path | None) -> None:
         self._warn = warn
+        self._origin = origin  # the config file, named in every message
 
     def proxmox(self, cfg: ProxmoxConfig, run: _Run) -> Source:
         notes = proxmox_transport(cfg)  # refuses clear text before any secret is read
-        secret = read_secret(cfg, warn=self._warn)
-        _check_file(cfg.ca_bundle, f"[[proxmox]] '{cfg.name}'", "ca_bundle")
+        secret = read_secret(cfg, origin=self._origin, warn=self._warn)
+        _check_file(cfg.ca_bundle, self._origin, f"[[proxmox]] '{cfg.name}'", "ca_bundle")
         return _proxmox_source(cfg, run, partial(open_client, cfg, secret), notes)
 
     def docker(self, cfg: DockerConfig, run: _Run) -> Source:
         notes = docker_transport(cfg)
         for key in ("tls_ca", "tls_cert", "tls_key"):
-            _check_file(getattr(cfg, key), f"[[docker]] '{cfg.name}'", key)
+            _check_file(getattr(cfg, key), self._origin, f"[[docker]] '{cfg.name}'", key)
 
         # Imported only when an engine is configured: the docker SDK (and paramiko, which it
         # always loads) is much of the start-up time (docs/performance.md), wasted without engines.
@@ -222,7 +227,7 @@ def live_sources(
     """
     limits = config.collect
     run = _Run(limits, Deadline(limits.deadline_seconds), progress=progress or NoProgress())
-    return _sources(config, _LiveClients(warn), run)
+    return _sources(config, _LiveClients(warn, config.path), run)
 
 
 def replay_sources(config: Config, recording: Path) -> list[Source]:
@@ -242,7 +247,7 @@ def recording_sources(
         return _sources(config, _ReplayClients(replay), _Run(RunLimits(retries=0), None, tee))
     limits = config.collect
     run = _Run(limits, Deadline(limits.deadline_seconds), tee)
-    return _sources(config, _LiveClients(warn), run)
+    return _sources(config, _LiveClients(warn, config.path), run)
 
 
 def doctor_probes(config: Config, warn: Warn | None = None) -> list[Callable[[], Diagnosis]]:
@@ -250,14 +255,14 @@ def doctor_probes(config: Config, warn: Warn | None = None) -> list[Callable[[],
     probes: list[Callable[[], Diagnosis]] = []
     for pve in config.proxmox:
         proxmox_transport(pve)
-        secret = read_secret(pve, warn=warn)
-        _check_file(pve.ca_bundle, f"[[proxmox]] '{pve.name}'", "ca_bundle")
+        secret = read_secret(pve, origin=config.path, warn=warn)
+        _check_file(pve.ca_bundle, config.path, f"[[proxmox]] '{pve.name}'", "ca_bundle")
         probes.append(partial(diagnose_proxmox, pve, secret))
     for docker in config.docker:
         from adapters.docker.probe import diagnose_docker  # lazily, see _LiveClients
 
         docker_transport(docker)
         for key in ("tls_ca", "tls_cert", "tls_key"):
-            _check_file(getattr(docker, key), f"[[docker]] '{docker.name}'", key)
+            _check_file(getattr(docker, key), config.path, f"[[docker]] '{docker.name}'", key)
         probes.append(partial(diagnose_docker, docker))
     return probes

@@ -87,7 +87,8 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"config file {path} does not exist; copy config.example.toml there or pass --config"
+            f"config file {path} does not exist; write one with collect init (the commented "
+            "example), or pass --config FILE"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None

@@ -2,7 +2,8 @@
 
 Secrets are never written inline: a PVE source names exactly one environment variable or file
 that holds its token secret or password (``collector.config.secrets`` reads it, only when a live
-source is built).
+source is built). A file may be a systemd credential, ``$CREDENTIALS_DIRECTORY/<name>``; no
+other variable is expanded in a path.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ DOCKER_FIELDS = (
 _PVE = ProxmoxConfig(name="", host="", user="")
 _DOCKER = DockerConfig(name="", url="")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CREDENTIAL_PATH = re.compile(
+    r"^\$(?:CREDENTIALS_DIRECTORY|\{CREDENTIALS_DIRECTORY\})/(?P<name>[^/$]+)$"
+)
+"""A secret file given as a systemd credential: ``$CREDENTIALS_DIRECTORY/<name>``."""
 _DOCKER_SCHEMES = ("unix://", "tcp://", "ssh://", "npipe://")
 
 
@@ -141,6 +146,16 @@ def _proxmox(raw: Mapping[str, object], at: TablePath) -> ProxmoxConfig:
         raise at.error(
             f"{at.key(env_key)} must name an environment variable (letters, digits, _), "
             "not hold the secret itself"
+        )
+    file_key = next((k for k in ("token_secret_file", "password_file") if k in values), None)
+    if (
+        file_key
+        and "$" in values.text(file_key)
+        and not CREDENTIAL_PATH.match(values.text(file_key))
+    ):
+        raise at.error(
+            f"{at.key(str(file_key))} may use $ only as $CREDENTIALS_DIRECTORY/<name> (a systemd "
+            "credential, LoadCredential=<name>:<file>); write any other path out in full"
         )
     host = values.text("host")
     if "://" in host or "/" in host:
