@@ -270,3 +270,66 @@ def test_replay_is_judged_as_of_its_recording(tmp_path: Path) -> None:
     code, _, err = _invoke("report", "--replay", str(lab))
     assert code == 2
     assert "recording.json" in err and "recorded_at" in err
+
+
+def test_demo_is_the_shipped_demo_lab_with_the_same_output_as_its_replay() -> None:
+    demo = runner.invoke(app, ["report", "--demo"])
+    replay = runner.invoke(app, ["report", "--replay", str(ROOT / "fixtures" / "demo-lab")])
+    assert demo.exit_code == replay.exit_code == 1  # the demo lab has error findings
+    assert demo.stdout == replay.stdout
+    assert demo.stdout.startswith("homelab report 2026-11-26T09:30:00Z: 25/60 workloads comply")
+    code, out, _ = _invoke("report", "--demo", "-f", "json")
+    assert code == 1 and json.loads(out)["schema_version"] == 1
+
+
+def test_demo_and_replay_together_are_a_usage_error() -> None:
+    code, out, err = _invoke("report", "--demo", "--replay", str(SCENARIOS / "compliant-lab"))
+    assert (code, out) == (2, "")
+    assert err == "collect: error: --demo and --replay both name a recording; pick one\n"
+
+
+def test_version_names_the_sdks_and_every_format_version() -> None:
+    from importlib.metadata import version
+
+    from collector import __version__
+    from collector.history.schema import DB_SCHEMA_VERSION
+    from collector.recording.meta import RECORDING_FORMAT_VERSION
+    from collector.report.document import JSON_SCHEMA_VERSION
+
+    code, out, _ = _invoke("--version")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == f"collect (homelab-collector) {__version__}"
+    assert lines[1].startswith(
+        f"  proxmoxer {version('proxmoxer')}, docker SDK {version('docker')}, Python 3."
+    )
+    assert lines[2] == (
+        f"  JSON report schema {JSON_SCHEMA_VERSION}, history database schema "
+        f"{DB_SCHEMA_VERSION}, recording format {RECORDING_FORMAT_VERSION}"
+    )
+
+
+def test_a_recording_of_a_newer_format_is_refused_by_name(tmp_path: Path) -> None:
+    import shutil
+
+    lab = tmp_path / "lab"
+    shutil.copytree(SCENARIOS / "compliant-lab", lab)
+    (lab / "recording.json").write_text(
+        '{"recorded_at": "2026-11-26T09:30:00Z", "format_version": 99}'
+    )
+    code, _, err = _invoke("report", "--replay", str(lab))
+    assert code == 2
+    assert err == (
+        f"collect: error: {lab / 'recording.json'}: recording format 99 is newer than this "
+        "collect understands (1); upgrade homelab-collector\n"
+    )
+
+
+def test_new_recordings_carry_the_format_version() -> None:
+    from datetime import UTC, datetime
+
+    from collector.recording.meta import RECORDING_FORMAT_VERSION, meta_text
+
+    meta = json.loads(meta_text(datetime(2026, 11, 26, 9, 30, tzinfo=UTC)))
+    assert meta["format_version"] == RECORDING_FORMAT_VERSION == 1
+    assert meta["recorded_at"] == "2026-11-26T09:30:00Z"

@@ -25,11 +25,15 @@ def write_new_config(path: Path, text: str) -> None:
         )
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, CONFIG_MODE)
-    except FileExistsError:
+    except OSError as exc:
         raise ConfigError(
-            f"{path} already exists; collect init never overwrites a config"
+            f"cannot create {path}: {exc.strerror} ({exc.filename}); "
+            "pass --path FILE to write it elsewhere"
         ) from None
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, CONFIG_MODE)
+    except FileExistsError:  # created between the check and here
+        raise ConfigError(f"{path} already exists; collect init never overwrites it") from None
     except OSError as exc:
         raise ConfigError(
             f"cannot create {path}: {exc.strerror}; pass --path FILE to write it elsewhere"
