@@ -13,6 +13,8 @@ never connects anywhere, so its config may name any URL.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from collector.config import DockerConfig, ProxmoxConfig
 from collector.errors import ConfigError
 from collector.model import Gap
@@ -20,18 +22,20 @@ from collector.model import Gap
 SECURITY = "security"
 
 
-def proxmox_transport(cfg: ProxmoxConfig) -> tuple[Gap, ...]:
-    """The security notes for a PVE source; ``ConfigError`` if its transport is refused."""
+def proxmox_transport(cfg: ProxmoxConfig, origin: Path | None = None) -> tuple[Gap, ...]:
+    """The security notes for a PVE source; ``ConfigError`` (naming the config file
+    ``origin``) if its transport is refused."""
     subject = f"pve:{cfg.name}"
+    where = f"{origin}: [[proxmox]] '{cfg.name}'" if origin else f"[[proxmox]] '{cfg.name}'"
     if cfg.scheme == "http":
         if not cfg.token_name:
             raise ConfigError(
-                f"[[proxmox]] '{cfg.name}': scheme = \"http\" works only with an API token "
+                f'{where}: scheme = "http" works only with an API token '
                 "(token_name and token_secret_env/_file); a password login needs https"
             )
         if not cfg.allow_insecure_http:
             raise ConfigError(
-                f"[[proxmox]] '{cfg.name}': scheme = \"http\" would send the API secret in clear "
+                f'{where}: scheme = "http" would send the API secret in clear '
                 "text; use https (PVE's default), or set allow_insecure_http = true to accept that"
             )
         return (
@@ -54,13 +58,15 @@ def proxmox_transport(cfg: ProxmoxConfig) -> tuple[Gap, ...]:
     return ()
 
 
-def docker_transport(cfg: DockerConfig) -> tuple[Gap, ...]:
-    """The security notes for a Docker source; ``ConfigError`` if its transport is refused."""
+def docker_transport(cfg: DockerConfig, origin: Path | None = None) -> tuple[Gap, ...]:
+    """The security notes for a Docker source; ``ConfigError`` (naming the config file
+    ``origin``) if its transport is refused."""
+    where = f"{origin}: [[docker]] '{cfg.name}'" if origin else f"[[docker]] '{cfg.name}'"
     if not cfg.url.startswith("tcp://") or cfg.tls_ca or cfg.tls_cert:
         return ()
     if not cfg.allow_plain_tcp:
         raise ConfigError(
-            f"[[docker]] '{cfg.name}': {cfg.url} without tls_ca/tls_cert is Docker's "
+            f"{where}: {cfg.url} without tls_ca/tls_cert is Docker's "
             "unauthenticated API (root on that host for anyone who can reach it); use ssh:// or "
             "TLS, or set allow_plain_tcp = true to accept that"
         )

@@ -141,13 +141,13 @@ class _LiveClients:
         self._origin = origin  # the config file, named in every message
 
     def proxmox(self, cfg: ProxmoxConfig, run: _Run) -> Source:
-        notes = proxmox_transport(cfg)  # refuses clear text before any secret is read
+        notes = proxmox_transport(cfg, self._origin)  # refuses clear text before any secret is read
         secret = read_secret(cfg, origin=self._origin, warn=self._warn)
         _check_file(cfg.ca_bundle, self._origin, f"[[proxmox]] '{cfg.name}'", "ca_bundle")
         return _proxmox_source(cfg, run, partial(open_client, cfg, secret), notes)
 
     def docker(self, cfg: DockerConfig, run: _Run) -> Source:
-        notes = docker_transport(cfg)
+        notes = docker_transport(cfg, self._origin)
         for key in ("tls_ca", "tls_cert", "tls_key"):
             _check_file(getattr(cfg, key), self._origin, f"[[docker]] '{cfg.name}'", key)
 
@@ -254,14 +254,14 @@ def doctor_probes(config: Config, warn: Warn | None = None) -> list[Callable[[],
     """One ``collect doctor`` probe per source; config problems raise ``ConfigError`` first."""
     probes: list[Callable[[], Diagnosis]] = []
     for pve in config.proxmox:
-        proxmox_transport(pve)
+        proxmox_transport(pve, config.path)
         secret = read_secret(pve, origin=config.path, warn=warn)
         _check_file(pve.ca_bundle, config.path, f"[[proxmox]] '{pve.name}'", "ca_bundle")
         probes.append(partial(diagnose_proxmox, pve, secret))
     for docker in config.docker:
         from adapters.docker.probe import diagnose_docker  # lazily, see _LiveClients
 
-        docker_transport(docker)
+        docker_transport(docker, config.path)
         for key in ("tls_ca", "tls_cert", "tls_key"):
             _check_file(getattr(docker, key), config.path, f"[[docker]] '{docker.name}'", key)
         probes.append(partial(diagnose_docker, docker))

@@ -22,7 +22,7 @@ from tests.faults.lab import DB_PASSWORD, SECRET_ENV, docker_toml, invoke, pve_t
 from tests.support.docker_server import DockerServer
 from tests.support.pve_server import DEFAULT_PASSWORD, DEFAULT_TOKEN_SECRET, PveServer
 
-COVERED = {"report", "record", "history", "diff", "doctor"}
+COVERED = {"report", "record", "history", "diff", "doctor", "init"}
 
 
 def _collect(args: list[str], secret: str, home: Path) -> tuple[int, str]:
@@ -84,6 +84,11 @@ def test_no_secret_in_any_output(
             (["--verbose", "doctor", "-c", cfg], secret),
         ]
     runs.append((["--verbose", "report", "-c", str(configs["broken"])], DEFAULT_TOKEN_SECRET))
+    units = ["init", "--systemd", "--user", "--path", str(configs["token"]), "--install"]
+    runs += [
+        (["init", "--path", str(out / "init.toml")], DEFAULT_TOKEN_SECRET),
+        ([*units, "--unit-dir", str(out / "units")], DEFAULT_TOKEN_SECRET),
+    ]
     then = [  # these read what the first batch wrote
         (["report", "--replay", str(out / "rec-token"), "-f", "json"], DEFAULT_TOKEN_SECRET),
         (["history", "-c", str(configs["token"])], DEFAULT_TOKEN_SECRET),
