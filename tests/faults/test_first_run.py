@@ -28,7 +28,7 @@ def _edit(example: str, pve: PveServer, engine_url: str) -> str:
     pve_part = pve_part.replace('host = "pve1.lan"', 'host = "127.0.0.1"')
     pve_part = pve_part.replace("port = 8006", f"port = {pve.port}")
     pve_part = pve_part.replace(
-        "# ca_bundle = \"/etc/homelab-collector/pve-root-ca.pem\"", f'ca_bundle = "{pve.ca_path}"'
+        '# ca_bundle = "/etc/homelab-collector/pve-root-ca.pem"', f'ca_bundle = "{pve.ca_path}"'
     )
     pve_part = pve_part.replace(
         'token_secret_env = "PVE_TOKEN_SECRET"',
