@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from collector.config.messages import TablePath
 from collector.config.schema import Field, Kind, array_of_tables, check_table
@@ -126,6 +127,12 @@ def _unique_names(names: list[str], kind: str, file: str) -> None:
         seen.add(name)
 
 
+def _home(path: str | None) -> str | None:
+    """A certificate path with ``~`` expanded once, here: the TLS libraries that read it do not
+    expand it, and ``~/.config/homelab-collector/`` is where the README puts the PVE CA."""
+    return None if path is None else str(Path(path).expanduser())
+
+
 def _proxmox(raw: Mapping[str, object], at: TablePath) -> ProxmoxConfig:
     values = check_table(raw, PROXMOX_FIELDS, at)
     secrets = [k for k in SECRET_KEYS if k in values]
@@ -175,7 +182,7 @@ def _proxmox(raw: Mapping[str, object], at: TablePath) -> ProxmoxConfig:
         password_env=values.opt_text("password_env"),
         password_file=values.opt_text("password_file"),
         verify_ssl=values.flag("verify_ssl", _PVE.verify_ssl),
-        ca_bundle=values.opt_text("ca_bundle"),
+        ca_bundle=_home(values.opt_text("ca_bundle")),
         timeout=values.number("timeout", _PVE.timeout),
         agent_timeout=values.number("agent_timeout", _PVE.agent_timeout),
         concurrency=values.integer("concurrency", _PVE.concurrency),
@@ -209,9 +216,9 @@ def _docker(raw: Mapping[str, object], at: TablePath) -> DockerConfig:
     return DockerConfig(
         name=values.text("name"),
         url=url,
-        tls_ca=values.opt_text("tls_ca"),
-        tls_cert=values.opt_text("tls_cert"),
-        tls_key=values.opt_text("tls_key"),
+        tls_ca=_home(values.opt_text("tls_ca")),
+        tls_cert=_home(values.opt_text("tls_cert")),
+        tls_key=_home(values.opt_text("tls_key")),
         guest=values.opt_text("guest"),
         mac=values.opt_text("mac"),
         timeout=values.number("timeout", _DOCKER.timeout),

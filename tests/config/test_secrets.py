@@ -101,3 +101,23 @@ def test_a_missing_or_empty_secret_file_names_the_config_file_and_key(tmp_path: 
         f"{path}: [[proxmox]] 'lab' token_secret_file: secret file {secret} is empty; "
         "put the secret in it"
     )
+
+
+def test_certificate_paths_expand_the_home_folder(tmp_path: Path) -> None:
+    """The README puts the PVE CA under ~/.config/homelab-collector; requests and the docker
+    SDK would take "~" literally."""
+    path = _config(tmp_path, 'token_secret_env = "X"\nca_bundle = "~/.config/pve-root-ca.pem"')
+    path.write_text(
+        path.read_text()
+        + '[[docker]]\nname = "apps"\nurl = "tcp://h:2376"\ntls_ca = "~/ca.pem"\n'
+        + 'tls_cert = "~/cert.pem"\ntls_key = "/etc/key.pem"\n'
+    )
+    config = load_config(path)
+    home = Path.home()
+    assert config.proxmox[0].ca_bundle == str(home / ".config" / "pve-root-ca.pem")
+    engine = config.docker[0]
+    assert (engine.tls_ca, engine.tls_cert, engine.tls_key) == (
+        str(home / "ca.pem"),
+        str(home / "cert.pem"),
+        "/etc/key.pem",
+    )
