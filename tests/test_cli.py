@@ -277,7 +277,10 @@ def test_demo_is_the_shipped_demo_lab_with_the_same_output_as_its_replay() -> No
     replay = runner.invoke(app, ["report", "--replay", str(ROOT / "fixtures" / "demo-lab")])
     assert demo.exit_code == replay.exit_code == 1  # the demo lab has error findings
     assert demo.stdout == replay.stdout
-    assert demo.stdout.startswith("homelab report 2026-11-26T09:30:00Z: 25/60 workloads comply")
+    # The demo lab's own counts are pinned by tests/collector/test_demo_lab.py.
+    headline = demo.stdout.splitlines()[0]
+    assert headline.startswith("homelab report 2026-11-26T09:30:00Z: ")
+    assert headline.endswith("; collection complete")
     code, out, _ = _invoke("report", "--demo", "-f", "json")
     assert code == 1 and json.loads(out)["schema_version"] == 1
 

@@ -64,8 +64,8 @@ def report(
         bool,
         typer.Option(
             "--demo",
-            help="Report on the shipped demo lab (a recording of a 3-node cluster with 29 "
-            "guests and 6 Docker engines): --replay on the copy installed with collect.",
+            help="Report on the shipped demo lab (a recording of a 3-node cluster and its "
+            "container engines): --replay on the copy installed with collect.",
         ),
     ] = False,
     fmt: Annotated[
