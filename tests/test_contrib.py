@@ -103,7 +103,8 @@ def test_user_service_runs_the_weekly_report_as_you_beside_pipx() -> None:
     assert service["Type"] == ["oneshot"] and service["SuccessExitStatus"] == ["1"]
     program, params = exec_start(service)
     assert program == USER_PROGRAM
-    assert params["quiet"] is True and params["output"] == "%h/homelab-reports/{date:%G-W%V}.md"
+    assert params["quiet"] is True
+    assert params["output"] == ["%h/homelab-reports/{date:%G-W%V}.md"]
     env = dict(item.split("=", 1) for item in service["Environment"])
     # The path `collect init` writes to and `collect` reads by default.
     assert env == {"COLLECT_CONFIG": "%h/.config/homelab-collector/config.toml"}
