@@ -20,7 +20,7 @@ The order is what makes the unattended job safe:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from collector.history.timeline import with_first_seen
 from collector.notify.send import Delivery, notify_all
 from collector.output import OutputFile, dated, output_path, write_atomically
 from collector.render import Format, render
+from collector.render.view import View
 from collector.report.build import Report
 from collector.report.diff import FindingChange, FindingStatus, diff
 from collector.report.snapshot import snapshot_from_report
@@ -52,6 +53,8 @@ class JobOptions:
     lock_timeout: float | None = None
     notify: bool = True
     now: datetime | None = None
+    view: View = field(default_factory=View)
+    """How the table and Markdown formats show the report (width, colour, sections, severities)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,18 +120,14 @@ class _Files:
         primary = output_path(main.template, moment, main.fmt) if main is not None else None
         return cls(paths, primary, main.fmt if main is not None else options.fmt)
 
-    def write(self, report: Report, progress: Progress) -> str:
+    def write(self, report: Report, view: View, progress: Progress) -> str:
         """Render each format once, write every file; returns the primary format's text."""
         formats = {self.primary_fmt, *(fmt for _, fmt in self.paths)}
-        texts = {fmt: render(report, fmt) for fmt in formats}
+        texts = {fmt: render(report, fmt, view) for fmt in formats}
         for path, fmt in self.paths:
             progress(f"writing {path}")
             _write(path, texts[fmt])
         return texts[self.primary_fmt]
-
-
-def _moment(report: Report) -> datetime:
-    return datetime.fromisoformat(report.generated_at.replace("Z", "+00:00"))
 
 
 def history_location(config: Config, override: Path | None) -> HistorySettings:
@@ -153,8 +152,8 @@ def run_job(
     else:
         progress("collecting")
         report = run_report(config, sources, now=options.now)
-        files = _Files.plan(options, _moment(report))
-        text = files.write(report, progress)
+        files = _Files.plan(options, report.moment)
+        text = files.write(report, options.view, progress)
         outcome = _outcome(report, text, files)
     if targets:
         progress(f"notifying {len(targets)} target(s)")
@@ -198,7 +197,7 @@ def _with_history(
     with HistoryStore.open(settings.path) as store:
         progress("collecting")
         report = run_report(config, sources, now=options.now)
-        files = _Files.plan(options, _moment(report))
+        files = _Files.plan(options, report.moment)
         main = _primary(options.outputs)
         # From here on the report is never lost: a history that fails is reported, not fatal.
         try:
@@ -206,10 +205,10 @@ def _with_history(
             dated_file = main is not None and dated(main.template)
             base = store.comparison_base(replacing=files.primary if dated_file else None)
         except HistoryError as exc:
-            text = files.write(report, progress)
+            text = files.write(report, options.view, progress)
             return _outcome(report, text, files, history_error=str(exc))
         report = replace(report, changes=diff(base, current))
-        text = files.write(report, progress)
+        text = files.write(report, options.view, progress)
         progress(f"storing the run in {settings.path}")
         try:
             run_id = store.save(

@@ -73,7 +73,11 @@ def format_for(template: str | None) -> Format:
 
 def output_files(templates: Sequence[str], fmt: Format | None = None) -> tuple[OutputFile, ...]:
     """The files one run writes. ``fmt`` (``--format``) may only name the format of a single
-    output; with several, each extension must say its format."""
+    output; with several, each extension must say its format. ``-`` alone is stdout: no file."""
+    if list(templates) == ["-"]:
+        return ()
+    if "-" in templates:
+        raise ConfigError("--output - (stdout) cannot be combined with files; pipe it to tee")
     known = ", ".join(FORMAT_BY_SUFFIX)
     if fmt is not None and len(templates) > 1:
         raise ConfigError(

@@ -5,15 +5,18 @@
 "Last week" is a copy of ``fixtures/demo-lab`` with four edits (so that this week shows a guest
 added, a guest removed, an image updated, a finding fixed and a new one); both runs go through
 the same job as ``collect report`` (history in a temporary folder, no notifications), at fixed
-times so that the sample only changes when the report itself does.
+times so that the sample only changes when the report itself does. The page is dated in the
+local time zone, so the sample is rendered in UTC wherever it is run.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,15 +51,15 @@ def _last_week(root: Path) -> Path:
             if g.get("vmid") == 115:  # minecraft was not tagged a service yet
                 g["tags"] = "games;platform"
         retired = dict(next(g for g in kept if g.get("vmid") == 120))
-        retired.update(vmid=121, name="old-wiki", id="qemu/121", tags="docs;service")
+        retired.update(vmid=122, name="old-wiki", id="qemu/122", tags="docs;service")
         return [*kept, retired]  # old-wiki: removed since
 
     _edit(pve / "cluster" / "resources@type=vm.json", guests)
     config = pve / "nodes" / "pve2" / "qemu"
-    (config / "121").mkdir()
+    (config / "122").mkdir()
     _edit(config / "120" / "config.json", lambda c: c)
-    shutil.copy(config / "120" / "config.json", config / "121" / "config.json")
-    _edit(config / "121" / "config.json", lambda c: {**c, "name": "old-wiki"})
+    shutil.copy(config / "120" / "config.json", config / "122" / "config.json")
+    _edit(config / "122" / "config.json", lambda c: {**c, "name": "old-wiki"})
     minecraft = pve / "nodes" / "pve3" / "qemu" / "115" / "config.json"
     _edit(minecraft, lambda c: {**c, "tags": "games;platform"})
 
@@ -78,6 +81,8 @@ def _run(lab: Path, db: Path, output: Path, now: datetime) -> None:
 
 
 def main() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         db = root / "history.sqlite3"

@@ -7,6 +7,10 @@ untouched and the tests independent of each other.
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable, Iterator
+
 import pytest
 
 
@@ -19,3 +23,24 @@ def _isolated_user_dirs(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.delenv("COLLECT_HISTORY_DB", raising=False)
     monkeypatch.delenv("COLLECT_CONFIG", raising=False)
+
+
+@pytest.fixture
+def time_zone() -> Iterator[Callable[[str], None]]:
+    """Switch the process's local time zone (``TZ`` + ``tzset``) for one test; restored after.
+
+    Not through monkeypatch: it would restore ``TZ`` after this fixture's teardown, too late
+    for the ``tzset`` that makes the restored zone take effect.
+    """
+    before = os.environ.get("TZ")
+
+    def switch(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+
+    yield switch
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()

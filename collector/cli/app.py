@@ -52,7 +52,9 @@ app = typer.Typer(
     "3 a source could not be fully collected (report still written), "
     "4 another run holds the lock, 70 internal error.",
     no_args_is_help=True,
-    add_completion=False,
+    # Plain click help: rich markup would eat "[record]" and hard-wrap docstrings; click
+    # re-flows paragraphs to the terminal (at most 80 columns) and keeps "\b" blocks as written.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 
@@ -108,13 +110,32 @@ def _installed(distribution: str) -> str:
         return "not installed"
 
 
+def _verbose(value: bool) -> None:
+    """``-v/--verbose`` before or after the command: both land here."""
+    if value:
+        _state["verbose"] = True
+        logging.getLogger().setLevel(logging.DEBUG)
+
+
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        callback=_verbose,
+        expose_value=False,
+        help="Log progress and show tracebacks.",
+    ),
+]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(version_text())
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(epilog="\b\nExample:\n  collect report --demo")
 def main(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log progress and show tracebacks.")
@@ -132,11 +153,8 @@ def main(
 ) -> None:
     """homelab-collector."""
     _state["verbose"] = verbose
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="collect: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logging.basicConfig(format="collect: %(levelname)s: %(message)s", stream=sys.stderr)
+    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def default_config_path() -> Path:
@@ -177,6 +195,7 @@ ConfigOption = Annotated[
         "--config",
         "-c",
         envvar="COLLECT_CONFIG",
+        metavar="FILE",
         help="Config file (default: $XDG_CONFIG_HOME/homelab-collector/config.toml; "
         "with --replay: the recording's config.toml).",
         show_default=False,
@@ -186,6 +205,7 @@ ReplayOption = Annotated[
     Path | None,
     typer.Option(
         "--replay",
+        metavar="DIR",
         help="Read a recording folder instead of the live lab (e.g. fixtures/demo-lab).",
         show_default=False,
     ),

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from collector.cli.app import ExitCode, app, default_config_path, fail, guarded
+from collector.cli.app import (
+    ExitCode,
+    VerboseOption,
+    app,
+    default_config_path,
+    fail,
+    guarded,
+)
 from collector.onboarding.systemd import Scope, Units
 
 SYSTEMD_NEXT = {
@@ -82,7 +89,11 @@ def _print_units(units: Units, folder: Path) -> None:
         typer.echo(f"# {folder / name}\n{text}")
 
 
-@app.command("init")
+@app.command(
+    "init",
+    short_help="Write the first config, or the weekly systemd units.",
+    epilog="\b\nExample:\n  collect init --systemd --user --install",
+)
 def init_command(
     path: Annotated[
         Path | None,
@@ -134,6 +145,7 @@ def init_command(
             show_default=False,
         ),
     ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write the commented example config where collect looks for it, then say what to run.
 

@@ -25,6 +25,7 @@ from collector.cli.app import (
     FailOn,
     HistoryDbOption,
     ReplayOption,
+    VerboseOption,
     app,
     exit_code,
     fail,
@@ -32,14 +33,17 @@ from collector.cli.app import (
     log,
     resolve_config,
 )
+from collector.cli.terminal import view_for
 from collector.collection.progress import Progress, progress_for
 from collector.config import Config
 from collector.data import demo_lab
 from collector.job import JobOptions, JobOutcome, run_job
+from collector.model import Severity
 from collector.output import output_files
 from collector.recording.meta import recorded_at
 from collector.render import Format
 from collector.render.changes import changes_line
+from collector.render.digest import quiet_digest
 from collector.render.sections import headline
 
 
@@ -56,7 +60,10 @@ def _progress(quiet: bool) -> Progress:
     return progress_for(sys.stderr, quiet=quiet)
 
 
-@app.command()
+@app.command(
+    short_help="Collect, check the rules, compare with the last run, print or write the report.",
+    epilog="\b\nExample:\n  collect report --demo --min-severity warning",
+)
 def report(
     config: ConfigOption = None,
     replay: ReplayOption = None,
@@ -86,10 +93,11 @@ def report(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write the report to FILE instead of stdout (atomically; folders are created). "
-            "FILE may be a template: {date} (any strftime: {date:%G-W%V}), {format}, {ext}; "
-            "e.g. 'reports/{date:%G-W%V}.md' (a rerun in the same week replaces it). Give it "
-            "several times for several files from one collection (-o wiki.md -o lab.prom).",
+            help="Write the report to FILE instead of stdout ('-': stdout; atomically; folders "
+            "are created). FILE may be a template: {date} (any strftime: {date:%G-W%V}), "
+            "{format}, {ext}, filled in the local time zone; e.g. 'reports/{date:%G-W%V}.md' "
+            "(a rerun in the same week replaces it). Give it several times for several files "
+            "from one collection (-o wiki.md -o lab.prom).",
         ),
     ] = None,
     fail_on: Annotated[
@@ -122,14 +130,49 @@ def report(
             "--quiet",
             "-q",
             help="For cron: print nothing unless something needs attention (an exit code "
-            "other than 0, a new finding, a history or notification failure).",
+            "other than 0, a new finding, a history or notification failure), and then at "
+            "most 5 lines; errors still go to stderr.",
         ),
     ] = False,
     no_notify: Annotated[
         bool, typer.Option("--no-notify", help="Do not send the notifications (config: notify).")
     ] = False,
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details",
+            help="Table format: add the full sections (sources, summary, changes, every "
+            "finding with its hint or waiver, coverage gaps).",
+        ),
+    ] = False,
+    inventory: Annotated[
+        bool,
+        typer.Option("--inventory", help="Table format: add the inventory tree of every object."),
+    ] = False,
+    min_severity: Annotated[
+        Severity,
+        typer.Option(
+            "--min-severity",
+            help="Show only findings at least this severe (table and Markdown; the JSON, the "
+            "history and the exit code still count every finding).",
+            case_sensitive=False,
+        ),
+    ] = Severity.INFO,
+    no_color: Annotated[
+        bool,
+        typer.Option(
+            "--no-color",
+            help="No colours (also: NO_COLOR set; never into a file or a pipe).",
+        ),
+    ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Collect from every source, check the rules, compare with the last run, print the report."""
+    """Collect from every source, check the rules, compare with the last run, print the report.
+
+    The terminal view leads with what to do: the headline, sources that failed, the open
+    findings grouped by rule (worst first, each fix once), compliance per layer. It fits the
+    terminal (COLUMNS, else the terminal's width, else 120 columns).
+    """
 
     def job(replay: Path | None) -> JobOutcome:
         from collector.collection.wiring import live_sources, replay_sources
@@ -150,11 +193,19 @@ def report(
             history_db=history_db,
             lock_timeout=lock_timeout,
             notify=not no_notify,
+            view=shown_as,
         )
         return run_job(cfg, sources, options, progress=shown)
 
     if demo and replay is not None:
         fail("--demo and --replay both name a recording; pick one", ExitCode.CONFIG)
+    shown_as = view_for(
+        to_stdout=not output or output == ["-"],
+        details=details,
+        inventory=inventory,
+        min_severity=min_severity,
+        no_color=no_color,
+    )
     shown = _progress(quiet)
     try:
         with ExitStack() as stack:
@@ -166,16 +217,16 @@ def report(
     result = outcome.report
     code = exit_code(result, fail_on)
     speak = not quiet or outcome.needs_attention(code is not ExitCode.CLEAN)
-    if not outcome.files:
+    if quiet:
         if speak:
-            typer.echo(outcome.text, nl=False)
-    elif speak:
+            for line in quiet_digest(result, outcome.files, shown_as.columns):
+                typer.echo(line)
+    elif not outcome.files:
+        typer.echo(outcome.text, nl=False)
+    else:
         typer.echo(f"wrote {', '.join(map(str, outcome.files))}: {headline(result)}")
         if result.changes is not None:
             typer.echo(changes_line(result.changes))
-        if quiet:
-            for f in outcome.new_findings():
-                typer.echo(f"new: [{f.severity}] {f.rule} {f.subject}: {f.message}")
     for source in result.inventory.sources:
         if source.error:
             typer.echo(f"collect: warning: {source.error}", err=True)

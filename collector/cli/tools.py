@@ -11,6 +11,7 @@ from collector.cli.app import (
     ConfigOption,
     ExitCode,
     HistoryDbOption,
+    VerboseOption,
     app,
     default_config_path,
     guarded,
@@ -25,7 +26,11 @@ from collector.render.sections import headline
 from collector.report.build import Report
 
 
-@app.command("record")
+@app.command(
+    "record",
+    short_help="Save every answer of the live lab, to replay it offline.",
+    epilog="\b\nExample:\n  collect record -c config.toml -o my-lab --anonymise",
+)
 def record_command(
     out: Annotated[
         Path,
@@ -63,6 +68,7 @@ def record_command(
             "--force", help="Replace the recording (config.toml, pve/, docker/) in a non-empty DIR."
         ),
     ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Collect live and save every answer, so 'collect report --replay DIR' reproduces the report.
 
@@ -142,38 +148,57 @@ ListFormatOption = Annotated[
 ]
 
 
-@app.command("history")
+@app.command(
+    "history",
+    short_help="List the stored runs, newest first.",
+    epilog="\b\nExample:\n  collect history --limit 5",
+)
 def history_command(
     config: ConfigOption = None,
     history_db: HistoryDbOption = None,
     fmt: ListFormatOption = ListFormat.TABLE,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N runs.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, metavar="N", help="Show at most N runs.")
+    ] = 20,
+    verbose: VerboseOption = False,
 ) -> None:
     """List the stored runs, newest first: time, completeness, sources, counts, report file."""
     text = guarded(lambda: _history_text(_history_path(config, history_db), fmt, limit))
     typer.echo(text, nl=False)
 
 
-@app.command("diff")
+@app.command(
+    "diff",
+    short_help="Show what changed between two stored runs.",
+    epilog="\b\nExample:\n  collect diff previous latest",
+)
 def diff_command(
     older: Annotated[
         str,
         typer.Argument(
-            help="Run to compare from: an id (see 'collect history'), 'previous' or 'latest'."
+            metavar="OLDER",
+            help="Run to compare from: an id (see 'collect history'), 'previous' or 'latest'.",
         ),
     ] = "previous",
-    newer: Annotated[str, typer.Argument(help="Run to compare to (same forms).")] = "latest",
+    newer: Annotated[
+        str, typer.Argument(metavar="NEWER", help="Run to compare to (same forms).")
+    ] = "latest",
     config: ConfigOption = None,
     history_db: HistoryDbOption = None,
     fmt: ListFormatOption = ListFormat.TABLE,
+    verbose: VerboseOption = False,
 ) -> None:
     """Show what changed between two stored runs (default: the last two)."""
     text = guarded(lambda: _diff_text(_history_path(config, history_db), older, newer, fmt))
     typer.echo(text, nl=False)
 
 
-@app.command("doctor")
-def doctor_command(config: ConfigOption = None) -> None:
+@app.command(
+    "doctor",
+    short_help="Check that every source is reachable and readable.",
+    epilog="\b\nExample:\n  collect doctor -c /etc/homelab-collector/config.toml",
+)
+def doctor_command(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
     """Connect to every source and check reachability, TLS, login, version and privileges.
 
     Sends a handful of GETs per source (version, own permissions, one of each Docker read) and

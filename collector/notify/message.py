@@ -13,6 +13,7 @@ from collector.render.changes import changes_line, since_text
 from collector.render.sections import headline
 from collector.report.build import Report
 from collector.report.diff import FindingChange, FindingStatus
+from collector.text import clean
 
 MAX_LISTED = 10
 
@@ -40,7 +41,9 @@ def _listed(title: str, findings: list[FindingChange]) -> list[str]:
     if not findings:
         return []
     lines = [f"{title}:"]
-    lines += [f"- [{f.severity}] {f.rule} {f.subject}: {f.message}" for f in findings[:MAX_LISTED]]
+    lines += [
+        clean(f"- [{f.severity}] {f.rule} {f.subject}: {f.message}") for f in findings[:MAX_LISTED]
+    ]
     if len(findings) > MAX_LISTED:
         lines.append(f"- … and {len(findings) - MAX_LISTED} more")
     return lines

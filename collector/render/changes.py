@@ -72,7 +72,7 @@ def object_changes_table(changes: Changes) -> Table:
 
 
 def finding_changes_table(changes: Changes) -> Table:
-    """New, resolved and newly waived findings, one per row (persisting ones are grouped)."""
+    """New, resolved, gone and newly waived findings, one per row (persisting ones are grouped)."""
     rows = [
         [f.status.value, f.severity, f.rule, f.subject, f.message]
         for f in changes.findings

@@ -19,6 +19,7 @@ from collector.render.changes import (
 from collector.render.sections import Table
 from collector.report.diff import Changes
 from collector.report.document import changes_document
+from collector.text import clean
 
 
 class ListFormat(StrEnum):
@@ -58,7 +59,8 @@ def render_runs(runs: list[RunInfo], fmt: ListFormat) -> str:
 
 def _section(title: str, table: Table) -> str:
     headers, rows = table
-    body = tabulate(rows, headers=headers, tablefmt="simple") if rows else "(none)"
+    cells = [[clean(cell) for cell in row] for row in rows]  # names come from the lab
+    body = tabulate(cells, headers=headers, tablefmt="simple") if rows else "(none)"
     return f"{title}\n{'=' * len(title)}\n{body}\n"
 
 

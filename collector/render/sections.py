@@ -2,26 +2,66 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from collector.correlation.inventory import Inventory
-from collector.model import Engine, Layer
+from collector.model import Engine, Layer, Severity
 from collector.report.build import Report
 from collector.report.tree import walk
 from collector.rules import RULES_BY_ID
+from collector.text import clean
 
 Table = tuple[list[str], list[list[str]]]
 
 
+def percent(value: float | None) -> str:
+    """A share as "42%"; "n/a" when there was nothing to judge (never a flattering 100%)."""
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def compliance_text(report: Report) -> str:
+    """``25/60 workloads comply (42%)``; "incomplete" when a source failed, so a figure over
+    part of the lab is never read as the lab's; "n/a" when no workload was collected."""
+    s = report.summary
+    if not s.workloads:
+        return "no workloads collected (compliance n/a)"
+    partial = "" if s.complete else ", incomplete"
+    return f"{s.compliant}/{s.workloads} workloads comply ({percent(s.compliance)}{partial})"
+
+
+def severity_counts(report: Report) -> str:
+    """``8 error, 79 warning, 54 info``: open findings, worst first, zeros left out."""
+    counts = report.summary.findings_by_severity
+    ranked = sorted(Severity, key=lambda s: -s.rank)
+    return ", ".join(f"{counts[s.value]} {s.value}" for s in ranked if counts.get(s.value))
+
+
 def headline(report: Report) -> str:
     s = report.summary
-    state = "complete" if s.complete else "INCOMPLETE"
-    worst = report.worst_severity()
-    return (
-        f"{s.compliant}/{s.workloads} workloads comply ({s.compliance:.0%}); "
-        f"{len(report.findings) - s.waived} findings"
-        + (f" (worst: {worst.value})" if worst else "")
-        + (f", {s.waived} waived" if s.waived else "")
-        + f"; collection {state}"
+    open_findings = len(report.findings) - s.waived
+    counts = severity_counts(report)
+    sources = report.inventory.sources
+    failed = sum(1 for source in sources if not source.complete)
+    state = (
+        "collection complete"
+        if s.complete
+        else f"collection INCOMPLETE ({failed} of {_plural(len(sources), 'source')})"
     )
+    return (
+        f"{compliance_text(report)}; {_plural(open_findings, 'open finding')}"
+        + (f" ({counts})" if counts else "")
+        + (f", {s.waived} waived" if s.waived else "")
+        + f"; {state}"
+    )
+
+
+def report_time(report: Report) -> str:
+    """When the run happened, as a person reads it: local time with its zone's name."""
+    return report.moment.strftime("%Y-%m-%d %H:%M %Z")
 
 
 _LAYER_FORMS = {
@@ -41,7 +81,10 @@ def summary_table(report: Report) -> Table:
             if s.counts_by_form.get(form) and len(_LAYER_FORMS[layer]) > 1
         ]
         rows.append([layer, str(count), ", ".join(forms)])
-    rows.append(["workloads complying", f"{s.compliant}/{s.workloads}", f"{s.compliance:.0%}"])
+    partial = "" if s.complete else " (incomplete)"
+    rows.append(
+        ["workloads complying", f"{s.compliant}/{s.workloads}", percent(s.compliance) + partial]
+    )
     findings = ", ".join(f"{sev} {n}" for sev, n in s.findings_by_severity.items())
     rows.append(["findings", str(sum(s.findings_by_severity.values())), findings])
     return ["what", "count", "detail"], rows
@@ -94,7 +137,7 @@ def layers_table(report: Report) -> Table:
         summary = report.summary.layers.get(layer.value)
         if summary is None or not (summary.objects or summary.rules):
             continue
-        complying = f"{summary.compliant}/{summary.objects} ({summary.compliance:.0%})"
+        complying = f"{summary.compliant}/{summary.objects} ({percent(summary.compliance)})"
         rows.append(
             [layer.value, complying, "(all)", "", str(summary.findings), str(summary.waived), ""]
         )
@@ -123,10 +166,58 @@ def _placement_note(inventory: Inventory, engine: Engine) -> str:
     return "ambiguous" if placement.ambiguous else "unplaced"
 
 
-def inventory_table(report: Report, indent: str = "  ") -> Table:
-    inv = report.inventory
+def tree_prefixes(depths: list[int], space: str = " ") -> list[str]:
+    """The tree glyphs (``├─ ``, ``└─ ``, ``│  ``) in front of each row of a depth-first walk;
+    ``space`` is what fills the gaps (a no-break space where a renderer would collapse spaces)."""
+    last = [True] * len(depths)
+    sibling_follows: dict[int, bool] = {}
+    for i in reversed(range(len(depths))):
+        depth = depths[i]
+        last[i] = not sibling_follows.get(depth, False)
+        sibling_follows = {d: v for d, v in sibling_follows.items() if d < depth}
+        sibling_follows[depth] = True
+    prefixes = []
+    open_levels: list[bool] = []  # per depth: the ancestor there has siblings still to come
+    for depth, is_last in zip(depths, last, strict=True):
+        open_levels = (open_levels + [False] * depth)[:depth]
+        lines = "".join(("│" + space * 2) if open_levels[k] else space * 3 for k in range(1, depth))
+        prefixes.append("" if depth == 0 else lines + ("└─" if is_last else "├─") + space)
+        open_levels.append(not is_last)
+    return prefixes
+
+
+def layer_compliance_table(report: Report) -> Table:
+    """Per layer in one line: objects complying, open and waived findings, and which rules
+    fired how often (most first)."""
     rows = []
-    for row in walk(inv):
+    for layer in Layer:
+        summary = report.summary.layers.get(layer.value)
+        if summary is None or not (summary.objects or summary.rules):
+            continue
+        fired = sorted(
+            ((rule, n.findings) for rule, n in summary.rules.items() if n.findings),
+            key=lambda item: (-item[1], item[0]),
+        )
+        rows.append(
+            [
+                layer.value,
+                f"{summary.compliant}/{summary.objects} ({percent(summary.compliance)})",
+                str(summary.findings),
+                str(summary.waived),
+                ", ".join(f"{rule} {n}" for rule, n in fired),
+            ]
+        )
+    return ["layer", "complying", "open", "waived", "rules with open findings"], rows
+
+
+def inventory_table(report: Report, space: str = " ", name: Callable[[str], str] = clean) -> Table:
+    """Every object in tree order, the name column drawn as a tree: ``space`` fills the tree's
+    gaps, ``name`` makes a name fit to print (the Markdown page escapes it)."""
+    inv = report.inventory
+    walked = list(walk(inv))
+    prefixes = tree_prefixes([row.depth for row in walked], space)
+    rows = []
+    for row, prefix in zip(walked, prefixes, strict=True):
         role = inv.roles.get(row.id)
         role_text = f"{role.role.value}: {role.reason}" if role else ""
         if isinstance(row.item, Engine):
@@ -134,7 +225,7 @@ def inventory_table(report: Report, indent: str = "  ") -> Table:
         owner = inv.owners.get(row.id)
         rows.append(
             [
-                indent * row.depth + row.name,
+                prefix + name(row.name),
                 row.form,
                 row.state,
                 role_text,

@@ -1,90 +1,169 @@
-"""Terminal renderer: plain tables (tabulate) that read well in a terminal and in cron mail."""
+"""Terminal renderer: a view that fits the terminal and leads with what to do.
+
+The default view, top to bottom: the headline; the sources that failed or could not see
+everything; what needs action, grouped by rule, worst first, each hint once with its subjects
+under it; compliance per layer, one line each; what changed since the last run. The full
+per-finding table and the other full sections come with ``View.details``, the inventory tree
+with ``View.inventory`` (``--details``, ``--inventory``). Nothing is ever wider than
+``View.width``; lab text is cleaned of control characters first (``collector.text``).
+"""
 
 from __future__ import annotations
 
-import textwrap
-
-from tabulate import tabulate
-
-from collector.render.changes import (
-    NO_BASE,
-    changes_line,
-    finding_changes_table,
-    object_changes_table,
-    persisting_table,
-    unknown_note,
-)
-from collector.render.sections import (
-    findings_table,
-    gaps_table,
-    headline,
-    inventory_table,
-    layers_table,
-    sources_table,
-    summary_table,
-)
+from collector.render.actions import RuleGroup, hidden_below, needs_action
+from collector.render.changes import changes_line, unknown_note
+from collector.render.fit import one_line, wrap
+from collector.render.sections import headline, layer_compliance_table, report_time
+from collector.render.table_details import details_sections, fitted, inventory_section
+from collector.render.view import View
 from collector.report.build import Report
+from collector.report.diff import FindingStatus
 
-_COUNTS = frozenset({"count", "open", "waived"})
-_WRAP = {
-    "message": 60,
-    "hint": 45,
-    "reason": 70,
-    "notes": 70,
-    "owner (from)": 40,
-    "what it checks": 45,
-}
+SUBJECTS_SHOWN = 5
+"""Per hint, the subjects listed in the default view; ``--details`` has every finding."""
+GAPS_SHOWN = 3
+"""Coverage gaps (and, per source, incomplete reads) listed in the default view."""
 
 
-def _wrap(cell: str, width: int | None) -> str:
-    if width is None or len(cell) <= width:
-        return cell
-    return "\n".join(textwrap.wrap(cell, width, break_on_hyphens=False)) or cell
+def _headline(report: Report, view: View) -> list[str]:
+    text = f"homelab report {report_time(report)}: {headline(report)}"
+    return _painted(wrap(text, view.columns, hang="  "), "INCOMPLETE", "error", view)
 
 
-def _section(title: str, table: tuple[list[str], list[list[str]]]) -> str:
-    headers, rows = table
-    if not rows:
-        return f"{title}\n{'=' * len(title)}\n(none)\n"
-    # Wide free-text columns wrap so the table stays readable in a terminal or cron mail. Cells
-    # are wrapped here, only when too long, because tabulate's own maxcolwidths re-wraps every
-    # cell (see docs/performance.md); numbers are never parsed (ids look like numbers).
-    widths = [_WRAP.get(h) for h in headers]
-    wrapped = [
-        [_wrap(str(cell), width) for cell, width in zip(row, widths, strict=False)] for row in rows
-    ]
-    align = ["right" if h in _COUNTS else "left" for h in headers]
-    body = tabulate(
-        wrapped, headers=headers, tablefmt="simple", disable_numparse=True, colalign=align
-    )
-    return f"{title}\n{'=' * len(title)}\n{body}\n"
+def _painted(lines: list[str], word: str, severity: str, view: View) -> list[str]:
+    """``lines`` with the first ``word`` coloured (after wrapping: colour takes no width)."""
+    for i, line in enumerate(lines):
+        if word in line:
+            lines[i] = line.replace(word, view.paint(word, severity), 1)
+            break
+    return lines
 
 
-def _changes(report: Report) -> str:
+def _more(count: int, indent: str, width: int) -> list[str]:
+    return wrap(f"… and {count} more (--details lists them all)", width, indent=indent)
+
+
+def _sources(report: Report, view: View) -> list[str]:
+    width = view.columns
+    sources = report.inventory.sources
+    complete = sum(1 for s in sources if s.complete)
+    coverage = [(s.name, g) for s in sources for g in s.gaps if not g.incomplete]
+    head = f"Sources: {complete} of {len(sources)} complete"
+    if coverage:
+        head += f"; {len(coverage)} coverage gap{'s' if len(coverage) > 1 else ''}"
+        head += " (checks that could not see everything stay silent)"
+    lines = wrap(head, width, hang="  ")
+    for source in sources:
+        if source.complete:
+            continue
+        label = "FAILED" if source.error else "INCOMPLETE"
+        problem = source.error or "some reads failed:"
+        text = f"{label} {source.name} ({source.kind.value}): {problem}"
+        lines += _painted(wrap(text, width, indent="  ", hang="    "), label, "error", view)
+        incomplete = [g for g in source.gaps if g.incomplete]
+        for gap in incomplete[:GAPS_SHOWN]:
+            lines.append(one_line(f"    {gap.subject} {gap.what}: {gap.reason}", width))
+        if len(incomplete) > GAPS_SHOWN:
+            lines += _more(len(incomplete) - GAPS_SHOWN, "    ", width)
+    for name, gap in coverage[:GAPS_SHOWN]:
+        lines.append(one_line(f"  gap {name}: {gap.subject} {gap.what}: {gap.reason}", width))
+    if len(coverage) > GAPS_SHOWN:
+        lines += _more(len(coverage) - GAPS_SHOWN, "  ", width)
+    return lines
+
+
+def _group(group: RuleGroup, view: View, new: set[tuple[str, str]]) -> list[str]:
+    width = view.columns
+    title = f"{group.severity.value.upper()} {group.rule} ({group.count})"
+    lines = wrap(f"{title}: {group.summary}" if group.summary else title, width, hang="  ")
+    lines = _painted(lines, group.severity.value.upper(), group.severity.value, view)
+    for hint in group.hints:
+        lines += wrap(hint.hint, width, indent="  fix: ", hang="       ")
+        shown = hint.findings[:SUBJECTS_SHOWN]
+        # Subjects line up in a column up to a third of the width; a longer id is printed
+        # whole (it is what a waiver names), and its message moves right.
+        column = min(max(len(f.subject) for f in shown), width // 3)
+        for f in shown:
+            mark = "NEW " if (f.rule, f.subject) in new else ""
+            lines.append(one_line(f"  - {f.subject:<{column}}  {mark}{f.message}", width))
+        if len(hint.findings) > SUBJECTS_SHOWN:
+            lines += _more(len(hint.findings) - SUBJECTS_SHOWN, "    ", width)
+    return lines
+
+
+def _actions(report: Report, view: View) -> list[str]:
+    groups = needs_action(report.findings, view.min_severity)
+    hidden = hidden_below(report.findings, view.min_severity)
+    count = sum(g.count for g in groups)
+    if not groups and hidden:
+        title = f"Needs action: nothing at {view.min_severity.value} or above"
+    elif not groups:
+        title = "Needs action: nothing, no open finding"
+    else:
+        rules = f"{len(groups)} rule{'s' if len(groups) > 1 else ''}"
+        title = f"Needs action: {count} open finding{'s' if count > 1 else ''} in {rules}"
+    lines = wrap(title, view.columns, hang="  ")
     changes = report.changes
-    head = f"Changes\n{'=' * len('Changes')}\n"
-    if changes is None:
-        return f"{head}({NO_BASE})\n"
-    lines = [changes_line(changes)] + ([note] if (note := unknown_note(changes)) else [])
-    return "\n".join(
-        [
-            head + "\n".join(lines) + "\n",
-            _section("Inventory changes", object_changes_table(changes)),
-            _section("Finding changes", finding_changes_table(changes)),
-            _section("Still open", persisting_table(changes)),
-        ]
+    new = (
+        {(f.rule, f.subject) for f in changes.findings_of(FindingStatus.NEW)} if changes else set()
     )
+    for group in groups:
+        lines += ["", *_group(group, view, new)]
+    notes = []
+    if hidden:
+        notes.append(f"{hidden} below {view.min_severity.value} not shown (--min-severity)")
+    if report.summary.waived:
+        notes.append(f"{report.summary.waived} waived, accepted until their waiver ends")
+    if notes:
+        lines += ["", *wrap("; ".join(notes) + ".", view.columns, hang="  ")]
+    return lines
 
 
-def render_table(report: Report) -> str:
-    parts = [
-        f"homelab report {report.generated_at}: {headline(report)}\n",
-        _section("Sources", sources_table(report)),
-        _section("Summary", summary_table(report)),
-        _section("Findings by layer and rule", layers_table(report)),
-        _changes(report),
-        _section("Findings", findings_table(report)),
-        _section("Coverage gaps", gaps_table(report)),
-        _section("Inventory", inventory_table(report, indent=". ")),
+def _layers(report: Report, view: View) -> list[str]:
+    title = "Compliance by layer (objects without an open finding)"
+    table = fitted(
+        layer_compliance_table(report),
+        view,
+        right=frozenset({"open", "waived"}),
+        one_line=frozenset({"rules with open findings"}),
+    )
+    return [one_line(title, view.columns), *table.splitlines()]
+
+
+def _changes(report: Report, view: View) -> list[str]:
+    if report.changes is None:
+        return []
+    lines = wrap(changes_line(report.changes), view.columns, hang="  ")
+    if note := unknown_note(report.changes):
+        lines += wrap(note, view.columns, indent="  ", hang="  ")
+    return lines
+
+
+def _footer(view: View) -> list[str]:
+    wanted = [
+        flag
+        for flag, shown in (
+            ("--details (every finding, sources, gaps, changes)", view.details),
+            ("--inventory (the tree of every object)", view.inventory),
+        )
+        if not shown
     ]
-    return "\n".join(parts)
+    return wrap("More: " + ", ".join(wanted), view.columns, hang="  ") if wanted else []
+
+
+def render_table(report: Report, view: View | None = None) -> str:
+    view = view or View()
+    blocks = [
+        _headline(report, view),
+        _sources(report, view),
+        _actions(report, view),
+        _layers(report, view),
+        _changes(report, view),
+        _footer(view),
+    ]
+    text = "\n\n".join("\n".join(block) for block in blocks if block) + "\n"
+    if view.details:
+        text += "\n" + details_sections(report, view)
+    if view.inventory:
+        text += "\n" + inventory_section(report, view)
+    return text

@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
 
 from collector import __version__
 from collector.correlation.inventory import Inventory
 from collector.model import Engine, Form, Guest, Severity
 from collector.report.build import PLACEMENT_RULE_IDS, Report
+from collector.text import clean, shorten
+
+LABEL_LIMIT = 60
+"""A box's line longer than this is shortened with "…": the diagram is an overview."""
+_ENTITIES = {"#": "#35;", "&": "#amp;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "`": "#96;"}
 
 
 def _label(*lines: str) -> str:
-    """A quoted Mermaid label; quotes and angle brackets become Mermaid entity codes."""
+    """A quoted Mermaid label that cannot leave its box or the fence: control characters and
+    line breaks go (no line can start inside it, so no fence can close), and ``#`` (entities'
+    own marker) first, then quotes, angle brackets, ``&`` and backticks (Mermaid's Markdown
+    strings) become Mermaid entity codes."""
     escaped = [
-        line.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-        for line in lines
+        "".join(_ENTITIES.get(ch, ch) for ch in shorten(clean(line), LABEL_LIMIT)) for line in lines
     ]
     return '["' + "<br/>".join(escaped) + '"]'
 
@@ -32,13 +38,29 @@ def _plural(count: int, word: str) -> str:
 
 
 def report_title(report: Report) -> str:
-    moment = datetime.fromisoformat(report.generated_at.replace("Z", "+00:00"))
+    """``Homelab report 2026-11-30 (2026-W49)``: date and ISO week in the local time zone, the
+    same clock and zone as the report's file name (``{date:%G-W%V}``)."""
+    moment = report.moment
     year, week, _ = moment.isocalendar()
-    return f"Homelab report {moment.date().isoformat()} ({year}-W{week:02d})"
+    title = f"Homelab report {moment.date().isoformat()} ({year}-W{week:02d})"
+    return title if report.complete else f"{title}, incomplete"
+
+
+def _compliance(report: Report) -> list[str]:
+    """``compliance`` is what a graph plots, so it is a number only when it is the whole lab's:
+    null with no workloads, and null when a source failed (the figure over what was collected
+    is ``compliance_of_collected``)."""
+    share = report.summary.compliance
+    value = "null" if share is None else str(round(share, 4))
+    if report.complete:
+        return [f"compliance: {value}"]
+    return ["compliance: null", f"compliance_of_collected: {value}"]
 
 
 def front_matter(report: Report) -> str:
-    """YAML front matter (JSON-quoted strings are valid YAML) for Hugo, Jekyll, Wiki.js, …"""
+    """YAML front matter (JSON-quoted strings are valid YAML) for Hugo, Jekyll, Wiki.js, …
+
+    ``date`` is the local time with its offset (see ``report_title``)."""
     s = report.summary
     findings = ", ".join(
         f"{sev.value}: {s.findings_by_severity.get(sev.value, 0)}" for sev in Severity
@@ -46,11 +68,12 @@ def front_matter(report: Report) -> str:
     lines = [
         "---",
         f"title: {json.dumps(report_title(report))}",
-        f"date: {report.generated_at}",
+        f"date: {report.moment.isoformat(timespec='seconds')}",
         f"generator: {json.dumps(f'homelab-collector {__version__}')}",
+        f"status: {'complete' if s.complete else 'incomplete'}",
         f"complete: {'true' if s.complete else 'false'}",
         f"workloads: {s.workloads}",
-        f"compliance: {round(s.compliance, 4)}",
+        *_compliance(report),
         f"findings: {{{findings}}}",
     ]
     if report.changes is not None:

@@ -4,7 +4,8 @@ The summary counts objects per layer and form and gives the share of workloads t
 the placement rule. A workload complies when it has a decided role and no open placement finding
 is about it or about the engine it runs on. ``layers`` gives every layer's compliance with all
 rules (``collector.report.compliance``). Waived findings are counted apart and never make a
-run fail.
+run fail. A share of nothing is None ("n/a"), never 100%: an empty or refused lab is not a
+compliant one.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ class Summary:
     """Per layer: objects judged, how many have no open finding, findings per rule."""
 
     @property
-    def compliance(self) -> float:
-        return self.compliant / self.workloads if self.workloads else 1.0
+    def compliance(self) -> float | None:
+        """The share of workloads that comply; None when there are none (nothing was judged,
+        which is not "all comply")."""
+        return self.compliant / self.workloads if self.workloads else None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,13 @@ class Report:
     @property
     def complete(self) -> bool:
         return self.summary.complete
+
+    @property
+    def moment(self) -> datetime:
+        """When the run happened, in the local time zone (``TZ``). The one clock and zone for
+        what a person reads: the report file's name, the page title and its front matter.
+        ``generated_at`` (the JSON, the history) stays in UTC."""
+        return datetime.fromisoformat(self.generated_at).astimezone()
 
     def worst_severity(self) -> Severity | None:
         """The worst open finding's severity: a waived finding no longer counts."""

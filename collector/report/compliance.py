@@ -31,8 +31,9 @@ class LayerSummary:
     rules: Mapping[str, RuleCount] = field(default_factory=dict)
 
     @property
-    def compliance(self) -> float:
-        return self.compliant / self.objects if self.objects else 1.0
+    def compliance(self) -> float | None:
+        """None for a layer with no objects: nothing was judged."""
+        return self.compliant / self.objects if self.objects else None
 
 
 def judged_ids(inventory: Inventory) -> dict[Layer, list[str]]:

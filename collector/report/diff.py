@@ -3,7 +3,8 @@
 A snapshot is what the history keeps of one run: its sources, one record per inventory object and
 its findings. ``diff(base, current)`` says which objects were added, removed, moved (node, engine
 or host changed) or changed (state, image, digest, role, owner), and which findings are new,
-resolved or persisting (with the date they were first seen).
+resolved, gone (its object disappeared: nothing was fixed) or persisting, with the date they
+were first seen.
 
 Missing data is never a change. A source that is incomplete in the newer run hides nothing: its
 objects that are absent are *not* reported as removed and its findings that are absent are *not*
@@ -41,6 +42,9 @@ class ChangeKind(StrEnum):
 class FindingStatus(StrEnum):
     NEW = "new"
     RESOLVED = "resolved"
+    """The object is still there and the rule no longer fires on it."""
+    GONE = "gone"
+    """The object disappeared (removed, or renamed to a new id): nothing was fixed."""
     WAIVED = "waived"
     """Open in the older run, covered by a ``[[waivers]]`` entry now."""
     PERSISTING = "persisting"
@@ -257,9 +261,12 @@ def _finding_changes(base: Snapshot, current: Snapshot) -> list[FindingChange]:
             first_seen = base.generated_at if earlier is not None else current.generated_at
         result.append(FindingChange(status, f.rule, f.subject, f.severity, f.message, first_seen))
     hidden = current.incomplete_sources
+    vanished = {o.id for o in base.objects} - {o.id for o in current.objects}
     for key, f in old.items():
         if key not in new and source_key(f.subject) not in hidden:
-            status = FindingStatus.WAIVED if key in waived_now else FindingStatus.RESOLVED
+            status = FindingStatus.GONE if f.subject in vanished else FindingStatus.RESOLVED
+            if key in waived_now:
+                status = FindingStatus.WAIVED
             result.append(
                 FindingChange(status, f.rule, f.subject, f.severity, f.message, f.first_seen)
             )

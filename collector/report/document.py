@@ -2,8 +2,9 @@
 
 ``render_json`` prints it; the history keeps what it says of each run (``snapshot``), so a key
 added here reaches the history too. Keys are stable; ``JSON_SCHEMA_VERSION`` changes only on
-incompatible edits. Container environment variables are never part of the model, so they cannot
-leak here.
+incompatible edits (a key may be added; ``compliance`` is null, not 1.0, when there was nothing
+to judge: no workloads, or a layer without objects). Container environment variables are never
+part of the model, so they cannot leak here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from collector.report.tree import Row, walk
 
 JSON_SCHEMA_VERSION = 1
 """The version of this document's shape (``schema_version`` in it)."""
+
+
+def _share(value: float | None) -> float | None:
+    """A compliance share to 4 places; null when there was nothing to judge."""
+    return None if value is None else round(value, 4)
 
 
 def _details(item: Cluster | Node | Guest | Engine | Container, inv: Inventory) -> dict[str, Any]:
@@ -147,14 +153,14 @@ def report_document(report: Report) -> dict[str, Any]:
             "counts_by_form": dict(summary.counts_by_form),
             "workloads": summary.workloads,
             "compliant": summary.compliant,
-            "compliance": round(summary.compliance, 4),
+            "compliance": _share(summary.compliance),
             "findings_by_severity": dict(summary.findings_by_severity),
             "waived": summary.waived,
             "layers": {
                 name: {
                     "objects": layer.objects,
                     "compliant": layer.compliant,
-                    "compliance": round(layer.compliance, 4),
+                    "compliance": _share(layer.compliance),
                     "findings": layer.findings,
                     "waived": layer.waived,
                     "rules": {

@@ -15,6 +15,7 @@ from collector.config import Config, load_config
 from collector.correlation.inventory import Inventory
 from collector.model import Cluster, Finding, Form, Guest, Layer, Node, Severity
 from collector.render import Format, render
+from collector.render.view import View
 from collector.report.build import Report, build_report
 from collector.report.compliance import layer_summaries
 
@@ -60,7 +61,7 @@ def test_compliance_counts_objects_without_an_open_finding() -> None:
     }
     assert (layers["node"].objects, layers["node"].compliant) == (1, 0)
     assert (layers["cluster"].objects, layers["cluster"].compliant) == (1, 1)
-    assert layers["container"].objects == 0 and layers["container"].compliance == 1.0
+    assert layers["container"].objects == 0 and layers["container"].compliance is None
 
 
 def test_waived_findings_do_not_count_for_severity_totals_or_exit_code() -> None:
@@ -109,11 +110,24 @@ def test_json_marks_waived_findings_and_gives_layers_and_owners(waivers_report: 
     )
 
 
-@pytest.mark.parametrize("fmt", [Format.TABLE, Format.MARKDOWN])
-def test_text_formats_show_layers_and_waivers(waivers_report: Report, fmt: Format) -> None:
-    text = render(waivers_report, fmt)
+def test_terminal_details_show_layers_waivers_and_owners(waivers_report: Report) -> None:
+    default = render(waivers_report, Format.TABLE)
+    assert "3 waived, accepted until their waiver ends." in default
+    assert "waived (error)" not in default  # the full table only on request
+    text = render(waivers_report, Format.TABLE, View(details=True, inventory=True))
     assert "Findings by layer and rule" in text
     assert "waived (error)" in text
-    assert "waived until 2027-01-31: scratch VM" in text  # the terminal table wraps the rest
+    assert "waived until 2027-01-31: scratch" in text  # the cell wraps after that
+    assert "owner (from)" in text
+
+
+def test_markdown_shows_layers_waivers_and_owners(waivers_report: Report) -> None:
+    text = render(waivers_report, Format.MARKDOWN)
+    assert "### Findings by layer and rule" in text
+    waived = text[text.index("### Waived") :]
+    assert (
+        "| `pve:lab/qemu/600` | backup-missing | error | 2027-01-31 "
+        "| scratch VM, rebuilt from a script |"
+    ) in waived
     assert "3 waived" in text
     assert "owner (from)" in text

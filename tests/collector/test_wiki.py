@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,15 +35,22 @@ def demo() -> Report:
     return report_of(DEMO)
 
 
-def test_front_matter_is_flat_yaml_with_title_and_date(demo: Report) -> None:
-    text = front_matter(demo)
-    lines = text.splitlines()
+def _front(report: Report) -> dict[str, str]:
+    lines = front_matter(report).splitlines()
     assert lines[0] == lines[-1] == "---"
-    keys = dict(line.split(": ", 1) for line in lines[1:-1])
+    return dict(line.split(": ", 1) for line in lines[1:-1])
+
+
+def test_front_matter_is_flat_yaml_with_title_and_date(
+    demo: Report, time_zone: Callable[[str], None]
+) -> None:
+    time_zone("UTC")
+    keys = _front(demo)
     assert keys["title"] == '"Homelab report 2026-11-26 (2026-W48)"'
-    assert keys["date"] == "2026-11-26T12:00:00Z"
-    assert keys["complete"] in ("true", "false")
-    assert re.fullmatch(r"\{info: \d+, warning: \d+, error: \d+\}", keys["findings"])
+    assert keys["date"] == "2026-11-26T12:00:00+00:00"
+    assert (keys["status"], keys["complete"]) == ("complete", "true")
+    assert (keys["workloads"], keys["compliance"]) == ("69", "0.4348")
+    assert keys["findings"] == "{info: 65, warning: 92, error: 9}"
     assert "changes" not in keys  # no history in this report
 
 

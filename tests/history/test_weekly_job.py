@@ -81,6 +81,7 @@ def test_second_run_reports_what_changed_in_json(weeks: tuple[Path, Path, Path])
         "changed": 2,
         "new": 1,
         "resolved": 1,
+        "gone": 0,
         "waived": 0,
         "persisting": 1,
     }
@@ -99,9 +100,9 @@ def test_second_run_markdown_has_a_changes_section(
     assert "changes since run #1" in out  # the CLI's one-line summary
     text = page.read_text()
     changes = text[text.index("\n## Changes\n") : text.index("\n## Findings\n")]
-    assert "Changes since run #1 of " in changes
-    assert "| added    | vm               | gitea" in changes
-    assert "| removed  | vm               | old-wiki" in changes
+    assert "Changes since run \\#1 of " in changes  # '#' escaped: no Obsidian tag
+    assert "| added | vm | gitea |" in changes
+    assert "| removed | vm | old-wiki |" in changes
     assert "image: nginx:1.25 → nginx:1.27" in changes
     assert "role: service → platform" in changes
     lines = {
@@ -111,7 +112,7 @@ def test_second_run_markdown_has_a_changes_section(
     assert "pve:lab/qemu/110" in lines["resolved"]
     assert "persisting" not in lines  # still-open findings are grouped per rule, with a date
     still_open = changes[changes.index("### Still open") :]
-    assert f"| service-in-vm | warning    |            1 | {day}     |" in still_open
+    assert f"| service-in-vm | warning | 1 | {day} |" in still_open
 
 
 def test_wiki_page_order_front_matter_diagram_summary_changes_findings_inventory(
@@ -134,12 +135,18 @@ def test_wiki_page_order_front_matter_diagram_summary_changes_findings_inventory
     assert "changes: {added: 1, removed: 1" in front
 
 
-def test_table_format_has_a_changes_section(weeks: tuple[Path, Path, Path]) -> None:
+def test_table_format_has_a_changes_line_and_the_section_on_request(
+    weeks: tuple[Path, Path, Path],
+) -> None:
     last, this, db = weeks
     run(last, db)
-    _, out, _ = run(this, db)
+    _, out, _ = run(this, db, "--details")
+    view = out[: out.index("Sources\n=======")]  # the default view, before the full sections
+    flowing = " ".join(view.split())  # the line wraps at the terminal's width
+    assert "1 added, 1 removed, 0 moved, 2 changed; findings: 1 new, 1 resolved, 0 gone" in flowing
+    new = next(line for line in view.splitlines() if "pve:lab/qemu/130" in line)
+    assert "NEW VM 'gitea'" in new  # marked new in the list of what needs action
     section = out[out.index("Changes\n=======") : out.index("Findings\n========")]
-    assert "1 added, 1 removed, 0 moved, 2 changed; findings: 1 new, 1 resolved" in section
     assert "old-wiki" in section and "gitea" in section
 
 
@@ -172,7 +179,8 @@ def test_history_lists_both_runs_and_diff_defaults_to_the_last_two(
     assert json.loads(same)["counts"] == doc["counts"]
     code, backwards, _ = invoke("diff", "latest", "previous", "--history-db", str(db), "-f", "json")
     counts = json.loads(backwards)["counts"]
-    assert (counts["added"], counts["removed"], counts["new"], counts["resolved"]) == (1, 1, 1, 1)
+    assert (counts["added"], counts["removed"], counts["new"], counts["resolved"]) == (1, 1, 1, 0)
+    assert counts["gone"] == 1  # gitea's finding: gitea is not in the older run, nothing was fixed
 
     code, out, _ = invoke("diff", "--history-db", str(db))
     assert code == 0 and out.startswith("run #2: changes since run #1 of ")

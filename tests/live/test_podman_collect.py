@@ -18,6 +18,7 @@ from collector.collection.wiring import live_sources
 from collector.config import Config, DockerConfig
 from collector.model import Container, EngineProduct, SourceResult
 from collector.render import Format, render
+from collector.render.view import View
 from tests.support.certs import issue_client, issue_server, make_ca
 from tests.support.dockerd import LiveSSH
 from tests.support.podman import LivePodman, PodmanContainer
@@ -143,5 +144,5 @@ def test_rules_and_hints_are_right_for_podman(live_podman: LivePodman) -> None:
     assert report.inventory.roles[app].reason == "label homelab.role=service"
     # No infra container anywhere in the report.
     assert not [f for f in report.findings if f.subject.endswith("-infra")]
-    table = render(report, Format.TABLE)
+    table = render(report, Format.TABLE, View(inventory=True))  # the engine's row: the tree
     assert f"Podman {live_podman.version}" in table

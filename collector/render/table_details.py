@@ -1,0 +1,95 @@
+"""The terminal view's full sections, shown on request: ``--details`` and ``--inventory``.
+
+Each is a titled tabulate table fitted to the view's width (``collector.render.fit``): sources,
+summary, findings by layer and rule, the changes in full, every finding (waived ones with their
+reason), the coverage gaps; and the inventory as a tree.
+"""
+
+from __future__ import annotations
+
+from collector.render.changes import (
+    NO_BASE,
+    changes_line,
+    finding_changes_table,
+    object_changes_table,
+    persisting_table,
+    unknown_note,
+)
+from collector.render.fit import fit_table, wrap
+from collector.render.sections import (
+    Table,
+    findings_table,
+    gaps_table,
+    inventory_table,
+    layers_table,
+    sources_table,
+    summary_table,
+)
+from collector.render.view import View
+from collector.report.build import Report
+
+_COUNTS = frozenset({"count", "open", "waived", "still open"})
+_SEVERITY_COLUMNS = ("severity",)
+
+
+def fitted(
+    table: Table,
+    view: View,
+    *,
+    right: frozenset[str] = _COUNTS,
+    one_line: frozenset[str] = frozenset(),
+    floors: dict[str, int] | None = None,
+) -> str:
+    headers, rows = table
+    styles = {h: view.severity_style for h in _SEVERITY_COLUMNS if h in headers}
+    return fit_table(
+        headers, rows, view.columns, right=right, one_line=one_line, floors=floors, styles=styles
+    )
+
+
+def _section(title: str, table: Table, view: View) -> str:
+    body = fitted(table, view) if table[1] else "(none)"
+    return f"{title}\n{'=' * len(title)}\n{body}\n"
+
+
+def _changes(report: Report, view: View) -> str:
+    changes = report.changes
+    head = "Changes\n=======\n"
+    if changes is None:
+        return head + "\n".join(wrap(f"({NO_BASE})", view.columns)) + "\n"
+    lines = wrap(changes_line(changes), view.columns, hang="  ")
+    if note := unknown_note(changes):
+        lines += wrap(note, view.columns, hang="  ")
+    return "\n".join(
+        [
+            head + "\n".join(lines) + "\n",
+            _section("Inventory changes", object_changes_table(changes), view),
+            _section("Finding changes", finding_changes_table(changes), view),
+            _section("Still open", persisting_table(changes), view),
+        ]
+    )
+
+
+def details_sections(report: Report, view: View) -> str:
+    headers, rows = findings_table(report)
+    shown = [row for row, f in zip(rows, report.findings, strict=True) if view.shows(f)]
+    return "\n".join(
+        [
+            _section("Sources", sources_table(report), view),
+            _section("Summary", summary_table(report), view),
+            _section("Findings by layer and rule", layers_table(report), view),
+            _changes(report, view),
+            _section("Findings", (headers, shown), view),
+            _section("Coverage gaps", gaps_table(report), view),
+        ]
+    )
+
+
+def inventory_section(report: Report, view: View) -> str:
+    headers, rows = inventory_table(report)
+    # The tree column keeps its shape; the free-text columns wrap to make room for it.
+    widest = max((len(row[0]) for row in rows), default=0)
+    floors = {"name": min(widest, view.columns // 3)}
+    title = "Inventory"
+    body = fitted((headers, rows), view, one_line=frozenset({"name"}), floors=floors)
+    return f"{title}\n{'=' * len(title)}\n{body if rows else '(none)'}\n"
