@@ -82,6 +82,8 @@ def check_commands(collect: Path, work: Path) -> None:
         "XDG_CONFIG_HOME": str(work / "config"),
         "XDG_STATE_HOME": str(work / "state"),
         "PATH": f"{collect.parent}:/usr/bin:/bin",
+        "TZ": "UTC",  # the headline shows the run's time in the local zone
+        "COLUMNS": "100",
     }
     python = collect.with_name("python")
     code, out, err = run(
@@ -111,7 +113,7 @@ def check_commands(collect: Path, work: Path) -> None:
     checkout_collect = str(Path(sys.executable).with_name("collect"))  # the development venv's
     _, replay, _ = run([checkout_collect, "report", "--replay", "fixtures/demo-lab"], CHECKOUT, env)
     check(
-        code == 1 and demo == replay and demo.startswith("homelab report 2026-11-26T09:30:00Z: "),
+        code == 1 and demo == replay and demo.startswith("homelab report 2026-11-26 09:30 UTC: "),
         "collect report --demo: exit 1, the same report as --replay fixtures/demo-lab",
         err,
     )
