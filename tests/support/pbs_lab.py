@@ -411,7 +411,7 @@ def prune_jobs() -> list[Json]:
 
 def sync_jobs(direction: str = "pull") -> list[Json]:
     """``/admin/sync``: PBS >= 3.3 lists pull jobs unless ``sync-direction=all|push``."""
-    local, nas, push = _t(11, 26, 4, 0), _t(11, 26, 8, 0), _t(11, 26, 5, 0)
+    local, nas, push = _t(11, 26, 4, 0), _t(11, 26, 8, 30), _t(11, 26, 5, 0)
     jobs = [
         {
             "id": "s-homelab",
@@ -435,7 +435,7 @@ def sync_jobs(direction: str = "pull") -> list[Json]:
             "store": "offsite",
             "remote": "nas-pbs",
             "remote-store": "nas",
-            "schedule": "hourly",
+            "schedule": "*:30",
             "transfer-last": 3,
         }
         | job_status(
@@ -444,7 +444,7 @@ def sync_jobs(direction: str = "pull") -> list[Json]:
             "nas-pbs:nas:offsite::s-nas",
             nas,
             nas + 63,
-            next_event(nas + 63, None, 0),
+            next_event(nas + 63, None, 30),
         ),
         {
             "id": "s-cloud",
