@@ -22,130 +22,35 @@ The lab as of ``NOW`` (2026-11-26 09:00 UTC), PBS node ``pbs``:
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NOW", "write_pbs_lab"]
+from tests.support.pbs_shapes import (
+    HISTORY_DELTA,
+    SYNC_FAILED,
+    VERIFY_FAILED,
+    counts,
+    estimated_full_date,
+    groups_of,
+    job_status,
+    next_event,
+    snapshot,
+    upid,
+    write_answers,
+)
+
+__all__ = ["NOW", "answers", "write_pbs_lab"]
 
 NOW = int(datetime(2026, 11, 26, 9, 0, tzinfo=UTC).timestamp())
 DAY = 86400
-NODE = "pbs"
 GIB = 1024**3
 Json = dict[str, Any]
 
 
 def _t(month: int, day: int, hh: int, mm: int, ss: int = 0) -> int:
     return int(datetime(2026, month, day, hh, mm, ss, tzinfo=UTC).timestamp())
-
-
-def escape_id(text: str) -> str:
-    """proxmox-schema ``upid.rs`` ``escape_id`` (systemd style): ``/`` -> ``-``, else ``\\xNN``."""
-    out = []
-    for i, ch in enumerate(text):
-        if ch == "/":
-            out.append("-")
-        elif (i == 0 and ch == ".") or not (ch.isascii() and (ch.isalnum() or ch in "_.")):
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def upid(worker_type: str, worker_id: str | None, start: int, *, auth: str = "root@pam") -> str:
-    """``UPID:node:pid:pstart:task_id:starttime:type:id:auth:`` with stable fake process ids."""
-    seed = hashlib.sha256(f"{worker_type}{worker_id}{start}".encode()).digest()
-    pid, pstart, task = (int.from_bytes(seed[i : i + 3]) for i in (0, 3, 6))
-    wid = escape_id(worker_id) if worker_id else ""
-    ids = f"{pid:08X}:{pstart:08X}:{task % 16:08X}:{start:08X}"
-    return f"UPID:{NODE}:{ids}:{worker_type}:{wid}:{auth}:"
-
-
-def next_event(after: int, hour: int | None, minute: int, weekday: int | None = None) -> int:
-    """Next start of a calendar event after ``after`` (server in UTC). ``hour=None``: hourly."""
-    t = datetime.fromtimestamp(after, UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    while True:
-        ok = t.minute == minute and (hour is None or t.hour == hour)
-        if ok and (weekday is None or t.weekday() == weekday):
-            return int(t.timestamp())
-        t += timedelta(minutes=1)
-
-
-# -- snapshots and groups ----------------------------------------------------------------------
-
-VM_DISK = {"100": 32 * GIB, "101": 64 * GIB}
-_FP = ":".join(f"{b:02x}" for b in hashlib.sha256(b"ct-200 key").digest())  # a key fingerprint
-
-
-def _files(btype: str, bid: str, encrypted: bool) -> list[Json]:
-    """``BackupContent`` list as ``list_snapshots`` builds it: manifest files, then the manifest
-    itself, then files uploaded after the manifest (the client log: no size, no crypt-mode)."""
-    mode = "encrypt" if encrypted else "none"
-    if btype == "vm":
-        data = [("qemu-server.conf.blob", 612), ("drive-scsi0.img.fidx", VM_DISK[bid])]
-    elif btype == "ct":
-        data = [("pct.conf.blob", 431), ("root.pxar.didx", 3_271_557_120)]
-        data.append(("catalog.pcat1.didx", 1_884_160))
-    else:
-        data = [("etc.pxar.didx", 18_845_696), ("catalog.pcat1.didx", 40_960)]
-    files = [{"filename": n, "crypt-mode": mode, "size": s} for n, s in data]
-    files.append(
-        {"filename": "index.json.blob", "crypt-mode": "sign-only" if encrypted else "none"}
-    )
-    files[-1]["size"] = 733 if encrypted else 569
-    if btype != "host":
-        files.append({"filename": "client.log.blob"})
-    return files
-
-
-def snapshot(
-    btype: str,
-    bid: str,
-    time: int,
-    owner: str,
-    *,
-    verified: tuple[str, str] | None = None,
-    comment: str | None = None,
-    encrypted: bool = False,
-    protected: bool = False,
-) -> Json:
-    """A ``SnapshotListItem``; ``verified`` is ``(state, upid)`` of the last verify task."""
-    item: Json = {"backup-type": btype, "backup-id": bid, "backup-time": time}
-    if comment is not None:
-        item["comment"] = comment
-    if verified is not None:
-        item["verification"] = {"upid": verified[1], "state": verified[0]}
-    if encrypted:
-        item["fingerprint"] = _FP
-    item["files"] = _files(btype, bid, encrypted)
-    item["size"] = sum(f.get("size", 0) for f in item["files"])
-    item["owner"] = owner
-    item["protected"] = protected
-    return item
-
-
-def groups_of(snapshots: Iterable[Json]) -> list[Json]:
-    """``GroupListItem`` per group, as ``list_groups`` derives them from the snapshots."""
-    by_group: dict[tuple[str, str], list[Json]] = {}
-    for snap in snapshots:
-        by_group.setdefault((snap["backup-type"], snap["backup-id"]), []).append(snap)
-    out = []
-    for (btype, bid), snaps in by_group.items():
-        last = max(snaps, key=lambda s: s["backup-time"])
-        out.append(
-            {
-                "backup-type": btype,
-                "backup-id": bid,
-                "last-backup": last["backup-time"],
-                "backup-count": len(snaps),
-                "files": sorted(f["filename"] for f in last["files"]),  # a directory listing
-                "owner": last["owner"],
-            }
-        )
-    return out
 
 
 # -- the lab's history -------------------------------------------------------------------------
@@ -173,10 +78,15 @@ def homelab_snapshots() -> list[Json]:
         ),
         snapshot("vm", "100", _t(11, 25, 2, 0, 4), HOMELAB, verified=ok[1]),
         snapshot("vm", "100", _t(11, 26, 2, 0, 6), HOMELAB, verified=ok[2]),
-        snapshot("vm", "101", _t(11, 24, 2, 6, 41), HOMELAB, verified=ok[0]),
-        snapshot("vm", "101", _t(11, 25, 2, 6, 38), HOMELAB, verified=ok[1]),
+        snapshot("vm", "101", _t(11, 24, 2, 6, 41), HOMELAB, verified=ok[0], disk_bytes=64 * GIB),
+        snapshot("vm", "101", _t(11, 25, 2, 6, 38), HOMELAB, verified=ok[1], disk_bytes=64 * GIB),
         snapshot(
-            "vm", "101", _t(11, 26, 2, 6, 52), HOMELAB, verified=("failed", VERIFY_HOMELAB[2])
+            "vm",
+            "101",
+            _t(11, 26, 2, 6, 52),
+            HOMELAB,
+            verified=("failed", VERIFY_HOMELAB[2]),
+            disk_bytes=64 * GIB,
         ),
         # a new container: its only backup ran after this morning's verify job
         snapshot("ct", "200", _t(11, 26, 6, 0, 12), HOMELAB, encrypted=True),
@@ -217,7 +127,6 @@ STORES = {  # store -> (total bytes, used fraction now, change of that fraction 
     "backup": (3_998_614_552_576, 0.742, 0.0061),
     "offsite": (7_997_229_105_152, 0.503, -0.0009),
 }
-HISTORY_DELTA = 1800  # RRD "month" resolution (rrd_cache.rs: Month => 30 days at 30 * 60 s)
 
 
 def usage_history(store: str) -> tuple[int, list[float | None]]:
@@ -233,20 +142,6 @@ def usage_history(store: str) -> tuple[int, list[float | None]]:
         frac = now_frac + per_day * (t - NOW) / DAY + 0.002 * math.sin(t / DAY * 2 * math.pi)
         values.append(int(total * frac) / total)
     return start, values
-
-
-def estimated_full_date(start: int, history: list[float | None]) -> int | None:
-    """``status.rs``: least squares over the known points, ``floor((1 - a) / b)``; 0 if flat."""
-    points = [(start + i * HISTORY_DELTA, v) for i, v in enumerate(history) if v is not None]
-    if len(points) < 7:
-        return None
-    mean_x = sum(x for x, _ in points) / len(points)
-    mean_y = sum(y for _, y in points) / len(points)
-    cov = sum((x - mean_x) * (y - mean_y) for x, y in points)
-    var = sum((x - mean_x) ** 2 for x, _ in points)
-    b = cov / var
-    a = mean_y - b * mean_x
-    return 0 if b == 0 else math.floor((1 - a) / b)
 
 
 def sizes(store: str) -> tuple[int, int, int]:
@@ -296,18 +191,6 @@ def gc_job(store: str) -> Json:
     }
 
 
-def counts(snapshot_lists: Iterable[list[Json]]) -> Json:
-    """``Counts``: groups and snapshots per type over all namespaces; absent types are null."""
-    out: Json = {"ct": None, "host": None, "vm": None, "other": None}
-    for snaps in snapshot_lists:
-        for group in groups_of(snaps):
-            entry = out[group["backup-type"]] or {"groups": 0, "snapshots": 0}
-            entry["groups"] += 1
-            entry["snapshots"] += group["backup-count"]
-            out[group["backup-type"]] = entry
-    return out
-
-
 def datastore_status(store: str, verbose: bool, snapshot_lists: list[list[Json]]) -> Json:
     total, used, avail = sizes(store)
     status: Json = {"total": total, "used": used, "avail": avail}
@@ -330,23 +213,6 @@ def usage_item(store: str) -> Json:
 
 
 # -- jobs --------------------------------------------------------------------------------------
-
-
-def job_status(
-    state: str | None, worker: str, worker_id: str, start: int, end: int | None, next_run: int
-) -> Json:
-    """``JobScheduleStatus`` as ``compute_schedule_status`` fills it (created/started/finished)."""
-    status: Json = {"next-run": next_run}
-    if end is not None:
-        status["last-run-state"] = state
-    if start:
-        status["last-run-upid"] = upid(worker, worker_id, start)
-    if end is not None:
-        status["last-run-endtime"] = end
-    return status
-
-
-VERIFY_FAILED = "verification failed - please check the log for details"  # verify_job.rs
 
 
 def verify_jobs() -> list[Json]:
@@ -423,7 +289,7 @@ def sync_jobs(direction: str = "pull") -> list[Json]:
             "schedule": "04:00",
         }
         | job_status(
-            "sync failed with some errors.",
+            SYNC_FAILED,
             "syncjob",
             "-:backup:offsite:homelab:s-homelab",
             local,
@@ -535,10 +401,4 @@ def answers() -> dict[str, Any]:
 
 def write_pbs_lab(folder: Path) -> list[Path]:
     """Write the lab into ``folder`` (replacing earlier answers); return the files written."""
-    written = []
-    for key, data in answers().items():
-        path = folder / f"{key}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        written.append(path)
-    return written
+    return write_answers(folder, answers())

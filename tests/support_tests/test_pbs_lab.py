@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.pbs_lab import NOW, answers, estimated_full_date, write_pbs_lab
+from tests.support.pbs_lab import NOW, answers, write_pbs_lab
+from tests.support.pbs_shapes import estimated_full_date
 
 LAB = Path(__file__).resolve().parents[2] / "fixtures" / "pbs" / "lab"
 
