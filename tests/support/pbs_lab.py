@@ -278,7 +278,7 @@ def prune_jobs() -> list[Json]:
 def sync_jobs(direction: str = "pull") -> list[Json]:
     """``/admin/sync``: PBS >= 3.3 lists pull jobs unless ``sync-direction=all|push``."""
     local, nas, push = _t(11, 26, 4, 0), _t(11, 26, 8, 30), _t(11, 26, 5, 0)
-    jobs = [
+    jobs: list[Json] = [
         {
             "id": "s-homelab",
             "store": "offsite",

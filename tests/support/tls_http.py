@@ -52,6 +52,7 @@ class TlsHTTPServer(ThreadingHTTPServer):
         owner: Any,
     ) -> None:
         self.ssl_context = context
+        self.handler = handler
         self.owner = owner
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
@@ -77,7 +78,7 @@ class TlsHTTPServer(ThreadingHTTPServer):
             self.connections.add(tls)
             self.handshakes += 1
         try:
-            self.RequestHandlerClass(tls, client_address, self)
+            self.handler(tls, client_address, self)
         except (OSError, ssl.SSLError):
             pass
         finally:

@@ -211,7 +211,7 @@ def test_gc_usage_status_and_datastore_list_have_pbs_shape() -> None:
 
 def test_lab_tells_the_stories_it_is_for() -> None:
     files = lab_files()
-    newest = {}
+    newest: dict[str, Any] = {}
     for snap in files["admin/datastore/backup/snapshots@ns=homelab"]:
         key = f"{snap['backup-type']}/{snap['backup-id']}"
         if key not in newest or snap["backup-time"] > newest[key]["backup-time"]:
