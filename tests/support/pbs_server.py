@@ -45,6 +45,7 @@ import ssl
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, cast
@@ -83,8 +84,6 @@ PBS_FORBIDDEN_DELAY_S = 0.5  # proxmox-rest-server access_forbidden_time()
 _JSON = "application/json;charset=UTF-8"
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 _WITH_DIGEST = re.compile(r"^(admin/(verify|prune|sync)|config/datastore)$")
-_PHRASES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
-_PHRASES |= {500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}
 
 
 def pbs_recording_key(path: str, query: Iterable[tuple[str, str]]) -> str:
@@ -126,10 +125,13 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _any
 
     def answer(self, status: int, body: bytes, extra: Mapping[str, str] | None = None) -> None:
+        """Write one answer; the status line has the canonical phrase, as hyper writes it."""
         headers = {"Content-Type": _JSON, **(extra or {})}
-        if self.command not in ("GET", "HEAD"):
-            self.close_connection = True  # the request body is never read
-        head = f"HTTP/1.1 {status} {_PHRASES.get(status, 'Error')}\r\n"
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""  # hyper has no reason phrase for a non-standard code
+        head = f"HTTP/1.1 {status} {phrase}\r\n"
         for name, value in {**headers, "Content-Length": str(len(body))}.items():
             if value:
                 head += f"{name}: {value}\r\n"
@@ -247,6 +249,10 @@ class PbsServer(TlsServerBase):
     # -- request handling ----------------------------------------------------------------------
 
     def _dispatch(self, h: _Handler) -> None:
+        if h.headers.get("Transfer-Encoding"):
+            h.close_connection = True  # nothing the collector sends is chunked; do not parse it
+        else:  # read (and ignore) a body, so the keep-alive connection stays usable
+            h.rfile.read(int(h.headers.get("Content-Length") or 0))
         raw_path, _, raw_query = h.path.partition("?")
         pairs = parse_qsl(raw_query, keep_blank_values=True)
         in_api = raw_path.startswith(API_PREFIX)

@@ -277,10 +277,13 @@ def test_acl_can_change_while_running(fresh: PbsServer) -> None:
 
 
 def test_writes_are_404_and_logged(fresh: PbsServer) -> None:
+    client = api(fresh)
     with pytest.raises(ResourceException) as exc:
-        api(fresh).admin.datastore("backup").gc.post()
+        client.admin.datastore("backup").gc.post(comment="x")
     assert pbs_error(exc) == (404, "Path '/api2/json/admin/datastore/backup/gc' not found.")
     assert fresh.request_log == [LoggedRequest("POST", "admin/datastore/backup/gc", {}, "token")]
+    assert client.version.get() == lab("version")  # the body was consumed: keep-alive intact
+    assert fresh.connection_count == 1
 
 
 def test_unknown_path_is_404(pbs: PbsServer) -> None:
