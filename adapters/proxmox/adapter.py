@@ -5,12 +5,16 @@ recordings, so the same code path runs in both; either raises only ``SourceError
 budget per cluster (``tests/support/budget.py`` computes it and ``docs/performance.md``
 measures it):
 
-    8 cluster-wide GETs (version, cluster/status, cluster/resources x2, pools, HA, backup jobs,
-    not-backed-up) + 1 config per guest on an online node + 1 agent call per running QEMU guest
-    with the agent enabled + 1 interfaces call per running LXC + 1 content listing per backup
-    storage (shared storages once, local ones once per node)
+    9 cluster-wide GETs (version, cluster/status, cluster/resources x2, pools, HA, backup jobs,
+    not-backed-up, access/permissions) + 1 storage config (/storage) if a storage is of type
+    pbs + 1 config per guest on an online node + 1 agent call per running QEMU guest with the
+    agent enabled + 1 interfaces call per running LXC + 1 content listing per backup storage
+    (shared storages once, local ones once per node)
 
 Never a per-node guest listing: ``/cluster/resources`` lists every guest of every node in one call.
+``access/permissions`` says which backup volumes the content listings may leave out
+(``visibility.py``); ``/storage`` says which PBS datastore and namespace a ``pbs`` storage
+writes to, so the collector can join a ``[[pbs]]`` source's snapshots to this cluster's guests.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from adapters.proxmox.normalise import (
     invisible_guests_gap,
     nodes_from_status,
     not_backed_up_of,
+    pbs_targets_of,
     pools_of,
     storages_of,
     version_of,
     volumes_of,
 )
+from adapters.proxmox.visibility import backup_visibility, permissions_of
 from collector.contract import Deadline
 from collector.errors import (
     SourceAuthError,
@@ -46,18 +52,20 @@ from collector.errors import (
     SourceResponseError,
 )
 from collector.model import (
+    BackupVisibility,
     BackupVolume,
     Cluster,
     Form,
     Gap,
     Guest,
+    PbsTarget,
     SourceKind,
     SourceResult,
     SourceStatus,
     Storage,
 )
 
-FIXED_REQUESTS = 8
+FIXED_REQUESTS = 9
 
 
 class PveApi(Protocol):
@@ -91,7 +99,10 @@ _FIXED_CALLS: dict[str, tuple[str, dict[str, str]]] = {
     "ha": ("cluster/ha/resources", {}),
     "backup_jobs": ("cluster/backup", {}),
     "not_backed_up": ("cluster/backup-info/not-backed-up", {}),
+    "permissions": ("access/permissions", {}),
 }
+STORAGE_CONFIG = "storage"
+"""``GET /storage``: asked only when a storage is of type ``pbs`` (its target is in there)."""
 
 
 class ProxmoxAdapter:
@@ -191,8 +202,12 @@ class ProxmoxAdapter:
             # Backup listings start first: they are few, and a large PBS listing should not
             # wait behind every guest. The guests then share the remaining workers.
             listings = self._list_backups(pool, storages, offline)
+            configs = None
+            if any(s.plugintype == "pbs" for s in storages):
+                configs = pool.submit(self._try, STORAGE_CONFIG, {})
             completing = fan_out(pool, todo, self._guest_task, self._concurrency)
             backup_volumes = self._backup_volumes(listings, storages, gaps)
+            pbs_targets = self._pbs_targets(configs, cluster_id, gaps)
             completed = {g.id: g for g in guests}
             for guest, guest_gaps in completing():
                 completed[guest.id] = guest
@@ -200,7 +215,7 @@ class ProxmoxAdapter:
         version = version_of(fixed.maybe("version"))
         if self._agent_denied:
             gaps.append(agent_permission_gap(cluster_id, version, self._agent_denied))
-        for key in ("pools", "ha", "backup_jobs", "not_backed_up", "storages"):
+        for key in ("pools", "ha", "backup_jobs", "not_backed_up", "storages", "permissions"):
             if isinstance(fixed.answers[key], SourceError):
                 gaps.append(_optional_gap(cluster_id, key, fixed.answers[key]))
         ha = ha_states(fixed.maybe("ha"))
@@ -220,8 +235,21 @@ class ProxmoxAdapter:
             backup_jobs=backup_jobs_of(fixed.maybe("backup_jobs")),
             backup_volumes=backup_volumes,
             not_backed_up=not_backed_up_of(fixed.maybe("not_backed_up")),
+            pbs_targets=pbs_targets,
+            backup_visibility=_visibility(fixed.maybe("permissions"), storages, guests),
         )
         return cluster, gaps
+
+    def _pbs_targets(
+        self, configs: Future[Any] | None, cluster_id: str, gaps: list[Gap]
+    ) -> tuple[PbsTarget, ...] | None:
+        if configs is None:
+            return ()
+        answer = configs.result()
+        if isinstance(answer, SourceError):
+            gaps.append(coverage_gap(cluster_id, STORAGE_CONFIG, answer))
+            return None
+        return pbs_targets_of(answer)
 
     def _guest_task(self, guest: Guest) -> tuple[Guest, list[Gap]]:
         try:
@@ -305,10 +333,22 @@ class ProxmoxAdapter:
                     coverage_gap(f"pve:{self.name}/storage/{key}", "backup content", answer)
                 )
                 continue
-            for volume in volumes_of(answer, storage.name):
+            for volume in volumes_of(answer, storage.name, f"pve:{self.name}"):
                 volumes.setdefault(volume.volid, volume)
         return tuple(volumes.values())
 
 
 def _optional_gap(cluster_id: str, key: str, exc: SourceError) -> Gap:
     return coverage_gap(cluster_id, _FIXED_CALLS[key][0], exc)
+
+
+def _visibility(
+    answer: Any, storages: tuple[Storage, ...], guests: list[Guest]
+) -> tuple[BackupVisibility, ...] | None:
+    """Per backup storage, the guests whose backups its content listing leaves out."""
+    permissions = permissions_of(answer)
+    if permissions is None:
+        return None
+    names = sorted({s.name for s in storages if "backup" in s.content})
+    vmids = [g.vmid for g in guests]
+    return tuple(backup_visibility(permissions, name, vmids) for name in names)

@@ -25,21 +25,19 @@ much per GET (measured in ``docs/performance.md``).
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-import urllib.request
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
-import certifi
 import urllib3
 from urllib3.exceptions import InsecureRequestWarning
 
 from adapters.common.tls import client_context
+from adapters.common.transport import ca_path, proxy_for
 from adapters.proxmox import errors
 from collector import __version__
 
@@ -80,22 +78,7 @@ class PveSettings(Protocol):
 
 def trusted_cas(settings: PveSettings) -> bool | str:
     """False, or the CA file/folder the certificate is checked against (see the module doc)."""
-    if not settings.verify_ssl:
-        return False
-    return (
-        settings.ca_bundle
-        or os.environ.get("REQUESTS_CA_BUNDLE")
-        or os.environ.get("CURL_CA_BUNDLE")
-        or certifi.where()
-    )
-
-
-def proxy_for(scheme: str, host: str) -> str | None:
-    """The proxy the environment names for ``scheme://host``, unless ``no_proxy`` exempts it."""
-    proxy = urllib.request.getproxies().get(scheme)
-    if not proxy or urllib.request.proxy_bypass(host):
-        return None
-    return proxy
+    return ca_path(settings.verify_ssl, settings.ca_bundle)
 
 
 class _Token:

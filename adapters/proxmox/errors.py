@@ -19,6 +19,7 @@ from urllib3.exceptions import (
 )
 
 from adapters.common.tls import tls_reason
+from adapters.common.transport import connection_reason, first_line
 from collector.errors import (
     SourceAuthError,
     SourceConnectionError,
@@ -30,11 +31,6 @@ from collector.errors import (
 
 # The status codes pveproxy uses beyond the IANA list (AnyEvent::HTTP's own).
 _PVE_PHRASES = {595: "Connection Timed Out", 596: "Connection Reset By Peer"}
-
-
-def first_line(text: object) -> str:
-    stripped = str(text).strip()
-    return stripped.splitlines()[0] if stripped else ""
 
 
 def phrase(status: int) -> str:
@@ -92,22 +88,6 @@ def cannot_connect(source: str, exc: BaseException) -> SourceError:
     return SourceConnectionError(
         f"{source}: cannot connect ({connection_reason(exc)}); check host and port"
     )
-
-
-def connection_reason(exc: BaseException) -> str:
-    text = str(exc)
-    for needle in (
-        "Connection refused",
-        "Name or service not known",
-        "No route to host",
-        "timed out",
-        "Network is unreachable",
-        "Connection reset",
-        "Remote end closed connection",
-    ):
-        if needle in text:
-            return needle.lower()
-    return "connection failed"
 
 
 def transport_error(source: str, path: str, exc: Exception) -> SourceError:

@@ -10,9 +10,19 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from adapters.common.verification import verification_of
 from adapters.proxmox import parse as p
 from collector.errors import SourceDeadlineError, SourceError, SourceResponseError
-from collector.model import BackupJob, BackupVolume, Form, Gap, Guest, Node, Storage
+from collector.model import (
+    BackupJob,
+    BackupVolume,
+    Form,
+    Gap,
+    Guest,
+    Node,
+    PbsTarget,
+    Storage,
+)
 
 
 def nodes_from_status(status: Any, fallback_name: str) -> tuple[str, list[Node]]:
@@ -208,7 +218,35 @@ def not_backed_up_of(answer: Any) -> tuple[int, ...] | None:
     return id_list([i.get("vmid") for i in answer if isinstance(i, Mapping)])
 
 
-def volumes_of(answer: Any, storage: str) -> list[BackupVolume]:
+def pbs_targets_of(answer: Any) -> tuple[PbsTarget, ...] | None:
+    """The ``type: pbs`` entries of ``/storage``: which PBS datastore and namespace each uses."""
+    if not isinstance(answer, list):
+        return None
+    targets = []
+    for item in answer:
+        if not isinstance(item, Mapping) or item.get("type") != "pbs":
+            continue
+        storage, server = p.as_str(item.get("storage")), p.as_str(item.get("server"))
+        datastore = p.as_str(item.get("datastore"))
+        if not storage or not server or not datastore:
+            continue
+        targets.append(
+            PbsTarget(
+                storage=storage,
+                server=server,
+                datastore=datastore,
+                namespace=(p.as_str(item.get("namespace")) or "").strip("/"),
+                port=p.as_int(item.get("port")) or 8007,
+                fingerprint=p.as_str(item.get("fingerprint")),
+                owner=p.as_str(item.get("username")),
+            )
+        )
+    return tuple(sorted(targets, key=lambda t: t.storage))
+
+
+def volumes_of(answer: Any, storage: str, origin: str | None = None) -> list[BackupVolume]:
+    """A content listing's backups. On a PBS storage a volume without ``verification`` was
+    never verified; elsewhere (vzdump archives) there is nothing to know."""
     volumes = []
     for item in answer if isinstance(answer, list) else ():
         if not isinstance(item, Mapping):
@@ -223,10 +261,11 @@ def volumes_of(answer: Any, storage: str) -> list[BackupVolume]:
         vmid = vmid if vmid is not None else named.vmid if named else None
         if not volid or vmid is None:
             continue
-        verification = item.get("verification")
-        verified = None
-        if isinstance(verification, Mapping):
-            verified = verification.get("state") == "ok"
+        fmt = p.as_str(item.get("format"))
+        # PVE passes PBS's verification through; only PBS snapshots can have one.
+        verification, verified_at = None, None
+        if fmt in ("pbs-vm", "pbs-ct") or "verification" in item:
+            verification, verified_at = verification_of(item.get("verification"))
         volumes.append(
             BackupVolume(
                 volid=volid,
@@ -234,9 +273,11 @@ def volumes_of(answer: Any, storage: str) -> list[BackupVolume]:
                 vmid=vmid,
                 ctime=ctime or (named.ctime if named else None) or 0,
                 subtype=subtype or (named.kind if named else None),
-                format=p.as_str(item.get("format")),
+                format=fmt,
                 protected=bool(p.as_bool(item.get("protected"))),
-                verified=verified,
+                verification=verification,
+                verified_at=verified_at,
+                origin=origin,
             )
         )
     return volumes

@@ -19,6 +19,12 @@ VM.Monitor             /vms      PVE < 9: the same agent call
 ``GET /access/permissions`` (allowed to every user and token for itself) returns the effective
 privileges per ACL path, always including ``/``, ``/vms``, ``/storage``, ``/pool``, ``/nodes``;
 a privilege granted only below the path (``/vms/100``) is reported as partial.
+
+Backup volumes are a case apart (``visibility.py``): ``Datastore.Audit`` lets the collector
+list a storage, but PVE then leaves out every backup unless the token also holds
+``Datastore.AllocateSpace`` there and ``VM.Backup`` on the guest (or ``Datastore.Allocate``).
+The read-only role lacks them on purpose, so doctor warns (it does not fail) and names both ways
+out: grant them, or read the backups from a Proxmox Backup Server with a ``[[pbs]]`` source.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Any
 
 from adapters.proxmox.client import PveSettings, open_client, trusted_cas
 from adapters.proxmox.normalise import agent_privilege
+from adapters.proxmox.visibility import ALLOCATE, ALLOCATE_SPACE, VM_BACKUP, holds, permissions_of
 from collector.errors import SourceAuthError, SourceConnectionError, SourceError
 from collector.model import Check, CheckState, Diagnosis, SourceKind
 
@@ -89,6 +96,38 @@ def judge(permissions: Mapping[str, Any], need: Need) -> Check:
     )
 
 
+BACKUP_VISIBILITY_ADVICE = (
+    "grant Datastore.AllocateSpace on the backup storages and VM.Backup on /vms (they also let "
+    "the token start backups and allocate space there), or read the backups from a Proxmox "
+    "Backup Server with a read-only [[pbs]] source (docs/reliability.md)"
+)
+
+
+def backup_visibility_check(permissions: Mapping[str, Any]) -> Check:
+    """Whether PVE's content listings will show the token its backup volumes."""
+    perms = permissions_of(permissions) or {}
+    name = "backup volumes visible"
+    if holds(perms, "/storage", ALLOCATE) or (
+        holds(perms, "/storage", ALLOCATE_SPACE) and holds(perms, "/vms", VM_BACKUP)
+    ):
+        return Check(name, CheckState.OK, "Datastore.AllocateSpace and VM.Backup: listed")
+    some = sorted(
+        path.removeprefix("/storage/")
+        for path in perms
+        if path.startswith("/storage/")
+        and (holds(perms, path, ALLOCATE) or holds(perms, path, ALLOCATE_SPACE))
+    )
+    where = f" (Datastore.AllocateSpace only on {', '.join(some)})" if some else ""
+    return Check(
+        name,
+        CheckState.WARN,
+        "PVE hides backups from this token: it lists a backup only with Datastore.Allocate on "
+        "the storage, or Datastore.AllocateSpace on it and VM.Backup on the guest"
+        f"{where}; backup ages stay unknown (backup-stale is silent, backup-missing still "
+        f"works); {BACKUP_VISIBILITY_ADVICE}",
+    )
+
+
 def _tls_check(cfg: PveSettings) -> Check:
     if cfg.scheme == "http":
         return Check("tls", CheckState.WARN, "none: plain HTTP (allow_insecure_http = true)")
@@ -137,4 +176,5 @@ def diagnose_proxmox(cfg: PveSettings, secret: str) -> Diagnosis:
         checks.append(Check("permissions", CheckState.FAIL, "access/permissions is not a map"))
         return done()
     checks += [judge(permissions, need) for need in needed_privileges(version)]
+    checks.append(backup_visibility_check(permissions))
     return done()

@@ -4,7 +4,9 @@
   ``allow_insecure_http = true``.
 - Docker over ``tcp://`` without ``tls_ca``/``tls_cert`` is the engine's unauthenticated API, as
   good as root on that host for anyone on the network: refused unless ``allow_plain_tcp = true``.
-- ``verify_ssl = false`` is common in labs (self-signed PVE certificates) and allowed, but noted.
+- ``verify_ssl = false`` is common in labs (self-signed PVE certificates) and allowed, but noted;
+  for PBS too (``[[pbs]]`` is always https; ``fingerprint`` is the better answer to a
+  self-signed certificate).
 
 Every weakness that is allowed becomes a ``security`` gap on the source, so the report says it.
 The checks run only when a live source is built (and in ``collect doctor``): a replayed recording
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from collector.config import DockerConfig, ProxmoxConfig
+from collector.config import DockerConfig, PbsConfig, ProxmoxConfig
 from collector.errors import ConfigError
 from collector.model import Gap
 
@@ -76,5 +78,19 @@ def docker_transport(cfg: DockerConfig, origin: Path | None = None) -> tuple[Gap
             SECURITY,
             "plain tcp:// without TLS (allow_plain_tcp = true): the engine's API is open to "
             "anyone who can reach it",
+        ),
+    )
+
+
+def pbs_transport(cfg: PbsConfig) -> tuple[Gap, ...]:
+    """The security notes for a PBS source (it is always https, so nothing is refused)."""
+    if cfg.verify_ssl:
+        return ()
+    return (
+        Gap(
+            f"pbs:{cfg.name}",
+            SECURITY,
+            "TLS certificate not verified (verify_ssl = false): anyone on the path could "
+            "impersonate PBS and read the token; pin its certificate with fingerprint instead",
         ),
     )

@@ -1,10 +1,10 @@
 """Build sources from the config: live clients, or replay clients reading a recording.
 
 This is the one core module that imports ``adapters``: everything else sees only the model.
-Every source is built the same way (``_proxmox_source``, ``_docker_source``); what differs is
-how its client is opened: live (``_LiveClients``: transport checks, the secret, a connection),
-from a recording folder (``_ReplayClients``), and, for ``collect record``, either of those
-wrapped in a tee that writes every answer (``_Tee``). Secrets are read here, before any
+Every source is built the same way (``_proxmox_source``, ``_docker_source``, ``_pbs_source``);
+what differs is how its client is opened: live (``_LiveClients``: transport checks, the secret,
+a connection), from a recording folder (``_ReplayClients``), and, for ``collect record``, either
+of those wrapped in a tee that writes every answer (``_Tee``). Secrets are read here, before any
 collection starts, so a missing secret is a config error (exit 2) rather than a half-collected
 report.
 """
@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from adapters.common.recording import Recorder
+from adapters.pbs.adapter import PbsAdapter, PbsApi
+from adapters.pbs.client import PbsClient
+from adapters.pbs.probe import diagnose_pbs
+from adapters.pbs.record import RecordingPbsApi
+from adapters.pbs.replay import ReplayPbsApi
 from adapters.proxmox.adapter import ProxmoxAdapter, PveApi
 from adapters.proxmox.client import open_client
 from adapters.proxmox.probe import diagnose_proxmox
@@ -25,8 +30,8 @@ from adapters.proxmox.record import RecordingPveApi
 from adapters.proxmox.replay import ReplayPveApi
 from collector.collection.orchestrate import LazySource
 from collector.collection.progress import NoProgress, Progress
-from collector.collection.security import docker_transport, proxmox_transport
-from collector.config import Config, DockerConfig, ProxmoxConfig, read_secret
+from collector.collection.security import docker_transport, pbs_transport, proxmox_transport
+from collector.config import Config, DockerConfig, PbsConfig, ProxmoxConfig, read_secret
 from collector.contract import Deadline, RunLimits, Source
 from collector.errors import ConfigError, SourceError
 from collector.model import Diagnosis, Gap, SourceKind, SourceResult
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
 Warn = Callable[[str], None]
 PveOpener = Callable[[], tuple[PveApi, PveApi]]
 DockerOpener = Callable[[], "DockerApi"]
+PbsOpener = Callable[[], PbsApi]
 
 
 class MissingSource:
@@ -71,6 +77,9 @@ class _Tee:
 
     def pve(self, name: str, api: PveApi) -> PveApi:
         return RecordingPveApi(api, Recorder(self.root / "pve" / name, self.redactor, write_json))
+
+    def pbs(self, name: str, api: PbsApi) -> PbsApi:
+        return RecordingPbsApi(api, Recorder(self.root / "pbs" / name, self.redactor, write_json))
 
     def docker(self, name: str, client: DockerApi) -> DockerApi:
         from adapters.docker.record import RecordingDockerClient  # lazily, see _LiveClients
@@ -133,6 +142,27 @@ def _docker_source(
     return LazySource(cfg.name, SourceKind.DOCKER, connect, notes=notes)
 
 
+def _pbs_source(
+    cfg: PbsConfig, run: _Run, open_api: PbsOpener, notes: tuple[Gap, ...] = ()
+) -> Source:
+    def connect() -> Source:
+        api = open_api()
+        if run.tee is not None:
+            api = run.tee.pbs(cfg.name, api)
+        return PbsAdapter(
+            cfg.name,
+            api,
+            host=cfg.host,
+            port=cfg.port,
+            fingerprint=cfg.fingerprint,
+            concurrency=cfg.concurrency,
+            retries=run.limits.retries,
+            deadline=run.deadline,
+        )
+
+    return LazySource(cfg.name, SourceKind.PBS, connect, notes=notes)
+
+
 class _LiveClients:
     """Opens live connections, after refusing unsafe transports and reading the secrets."""
 
@@ -145,6 +175,12 @@ class _LiveClients:
         secret = read_secret(cfg, origin=self._origin, warn=self._warn)
         _check_file(cfg.ca_bundle, self._origin, f"[[proxmox]] '{cfg.name}'", "ca_bundle")
         return _proxmox_source(cfg, run, partial(open_client, cfg, secret), notes)
+
+    def pbs(self, cfg: PbsConfig, run: _Run) -> Source:
+        notes = pbs_transport(cfg)
+        secret = read_secret(cfg, origin=self._origin, warn=self._warn)
+        _check_file(cfg.ca_bundle, self._origin, f"[[pbs]] '{cfg.name}'", "ca_bundle")
+        return _pbs_source(cfg, run, partial(PbsClient, cfg, secret), notes)
 
     def docker(self, cfg: DockerConfig, run: _Run) -> Source:
         notes = docker_transport(cfg, self._origin)
@@ -174,6 +210,13 @@ class _ReplayClients:
             )
         api = ReplayPveApi(root, cfg.name)
         return _proxmox_source(cfg, run, lambda: (api, api))
+
+    def pbs(self, cfg: PbsConfig, run: _Run) -> Source:
+        root = self._folder / "pbs" / cfg.name
+        if not root.is_dir():
+            return MissingSource(cfg.name, SourceKind.PBS, f"{cfg.name}: not in recording {root}")
+        api = ReplayPbsApi(root, cfg.name)
+        return _pbs_source(cfg, run, lambda: api)
 
     def docker(self, cfg: DockerConfig, run: _Run) -> Source:
         root = self._folder / "docker" / cfg.name
@@ -215,6 +258,7 @@ def with_docker_contexts(config: Config) -> Config:
 def _sources(config: Config, clients: _LiveClients | _ReplayClients, run: _Run) -> list[Source]:
     sources = [clients.proxmox(p, run) for p in config.proxmox]
     sources += [clients.docker(d, run) for d in config.docker]
+    sources += [clients.pbs(b, run) for b in config.pbs]
     return sources
 
 
@@ -265,4 +309,9 @@ def doctor_probes(config: Config, warn: Warn | None = None) -> list[Callable[[],
         for key in ("tls_ca", "tls_cert", "tls_key"):
             _check_file(getattr(docker, key), config.path, f"[[docker]] '{docker.name}'", key)
         probes.append(partial(diagnose_docker, docker))
+    for pbs in config.pbs:
+        pbs_transport(pbs)
+        secret = read_secret(pbs, origin=config.path, warn=warn)
+        _check_file(pbs.ca_bundle, config.path, f"[[pbs]] '{pbs.name}'", "ca_bundle")
+        probes.append(partial(diagnose_pbs, pbs, secret))
     return probes

@@ -4,12 +4,14 @@
 - ``schema``  the validation layer: field specs in, typed values out
 - ``messages`` how its errors are worded: key paths, what was found, "did you mean"
 - ``sources`` ``[[proxmox]]`` and ``[[docker]]`` (``ProxmoxConfig``, ``DockerConfig``)
+- ``pbs``     ``[[pbs]]``: Proxmox Backup Servers (``PbsConfig``)
 - ``rules``   ``[rules.<id>]``, ``[[rules.classify]]``, ``[[waivers]]`` and the owner settings
 - ``job``     ``[collect]``, ``[history]``, ``[[notify]]`` and ``[record]``
 - ``secrets`` reading a source's secret from the environment variable or file it names
 """
 
 from collector.config.load import DEFAULT_CONFIG_PATH, Config, load_config, parse_config
+from collector.config.pbs import PbsConfig
 from collector.config.secrets import read_secret
 from collector.config.sources import DockerConfig, ProxmoxConfig
 
@@ -17,6 +19,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "Config",
     "DockerConfig",
+    "PbsConfig",
     "ProxmoxConfig",
     "load_config",
     "parse_config",

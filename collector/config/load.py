@@ -21,6 +21,7 @@ from collector.config.job import (
     parse_record,
 )
 from collector.config.messages import unknown
+from collector.config.pbs import PbsConfig, parse_pbs
 from collector.config.rules import parse_rules, parse_waivers
 from collector.config.sources import DockerConfig, ProxmoxConfig, parse_sources
 from collector.contract import RunLimits
@@ -34,7 +35,17 @@ from collector.rules.waivers import Waiver
 
 DEFAULT_CONFIG_PATH = Path("~/.config/homelab-collector/config.toml")
 
-TOP_LEVEL = ("proxmox", "docker", "rules", "waivers", "collect", "history", "notify", "record")
+TOP_LEVEL = (
+    "proxmox",
+    "docker",
+    "pbs",
+    "rules",
+    "waivers",
+    "collect",
+    "history",
+    "notify",
+    "record",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,7 @@ class Config:
 
     proxmox: tuple[ProxmoxConfig, ...] = ()
     docker: tuple[DockerConfig, ...] = ()
+    pbs: tuple[PbsConfig, ...] = ()
     classify: tuple[ClassifyRule, ...] = ()
     rules: Mapping[str, RuleSetting] = field(default_factory=default_rule_settings)
     """Every rule id of the registry, with ``[rules.<id>]`` laid over its defaults."""
@@ -69,6 +81,7 @@ def parse_config(
     return Config(
         proxmox=proxmox,
         docker=docker,
+        pbs=parse_pbs(doc, file),
         classify=rules.classify,
         rules=rules.rules,
         waivers=parse_waivers(doc, file),

@@ -1,4 +1,4 @@
-"""Reading a PVE source's secret: the token secret or password its config names.
+"""Reading a source's secret: the token secret or password its config names.
 
 Only a live source reads it (``collector.collection.wiring``), never a replay. The value never
 appears in a message: only the variable or file name does, with the config file and key that
@@ -18,14 +18,32 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from collector.config.pbs import PbsConfig
 from collector.config.sources import CREDENTIAL_PATH, ProxmoxConfig
 from collector.errors import ConfigError
 
 CREDENTIALS_VARIABLE = "CREDENTIALS_DIRECTORY"
 
 
+def _keys(source: ProxmoxConfig | PbsConfig) -> tuple[str, str | None, str, str | None]:
+    """(env key, variable, file key, file): exactly one of variable and file is set (at load)."""
+    if isinstance(source, PbsConfig):
+        return (
+            "token_secret_env",
+            source.token_secret_env,
+            "token_secret_file",
+            (source.token_secret_file),
+        )
+    return (
+        "token_secret_env" if source.token_secret_env else "password_env",
+        source.token_secret_env or source.password_env,
+        "token_secret_file" if source.token_secret_file else "password_file",
+        source.token_secret_file or source.password_file,
+    )
+
+
 def read_secret(
-    source: ProxmoxConfig,
+    source: ProxmoxConfig | PbsConfig,
     *,
     origin: Path | None = None,
     warn: Callable[[str], None] | None = None,
@@ -35,9 +53,9 @@ def read_secret(
     ``origin`` is the config file (named in every message); ``warn`` hears about a secret
     file that other users can read.
     """
-    where = f"{origin or 'config'}: [[proxmox]] '{source.name}'"
-    env_key = "token_secret_env" if source.token_secret_env else "password_env"
-    env_name = source.token_secret_env or source.password_env
+    table = "pbs" if isinstance(source, PbsConfig) else "proxmox"
+    where = f"{origin or 'config'}: [[{table}]] '{source.name}'"
+    env_key, env_name, file_key, file_name = _keys(source)
     if env_name:
         value = os.environ.get(env_name, "")
         if not value.strip():
@@ -48,8 +66,6 @@ def read_secret(
                 f"{env_key.replace('_env', '_file')}"
             )
         return value.strip()
-    file_key = "token_secret_file" if source.token_secret_file else "password_file"
-    file_name = source.token_secret_file or source.password_file
     assert file_name is not None  # parse_config guarantees exactly one secret source
     path = secret_path(file_name, f"{where} {file_key}")
     try:

@@ -107,12 +107,12 @@ def parse_sources(
     """``[[proxmox]]`` and ``[[docker]]``; source names are unique within each kind."""
     proxmox = tuple(_proxmox(raw, at) for at, raw in array_of_tables(doc, file, "proxmox"))
     docker = tuple(_docker(raw, at) for at, raw in array_of_tables(doc, file, "docker"))
-    _unique_names([p.name for p in proxmox], "proxmox", file)
-    _unique_names([d.name for d in docker], "docker", file)
+    unique_names([p.name for p in proxmox], "proxmox", file)
+    unique_names([d.name for d in docker], "docker", file)
     return proxmox, docker
 
 
-def _unique_names(names: list[str], kind: str, file: str) -> None:
+def unique_names(names: list[str], kind: str, file: str) -> None:
     seen: set[str] = set()
     for name in names:
         if name in seen:

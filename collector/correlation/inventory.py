@@ -1,22 +1,33 @@
 """The joined inventory: every source's results, engine placements and workload roles.
 
 ``build_inventory`` is the one place where the layers meet. It is linear in the lab size: every
-lookup goes through a dict built once.
+lookup goes through a dict built once. Backups are joined here too (``backup_join``): PBS
+snapshots become the volumes of the PVE storages that write to them, and the PVE sources get
+a gap for every storage whose backups stay hidden (``backup_evidence``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from collector.correlation.backup_evidence import (
+    BACKUP_CONTENT,
+    ClusterBackups,
+    cluster_backups,
+    visibility_gaps,
+)
+from collector.correlation.backup_join import join_backups
 from collector.correlation.classify import ClassifyRule, classify_container, classify_guest
 from collector.correlation.ownership import Owner, OwnershipSettings, resolve_owners
 from collector.correlation.placement import PlacementHints, place_engines
 from collector.model import (
+    BackupServer,
     Cluster,
     Container,
+    Datastore,
     Engine,
     EngineProduct,
     Form,
@@ -39,6 +50,9 @@ class Inventory:
     placements: Mapping[str, Placement] = field(default_factory=dict)
     roles: Mapping[str, RoleDecision] = field(default_factory=dict)
     ownership: OwnershipSettings = field(default_factory=OwnershipSettings)
+    backup_servers: tuple[BackupServer, ...] = ()
+    backup_supplied: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Cluster id → storage → the PBS namespace its backup volumes were read from."""
 
     def nodes(self) -> Iterator[Node]:
         for cluster in self.clusters:
@@ -52,9 +66,13 @@ class Inventory:
         for engine in self.engines:
             yield from engine.containers
 
+    def datastores(self) -> Iterator[Datastore]:
+        for server in self.backup_servers:
+            yield from server.datastores
+
     @cached_property
-    def by_id(self) -> Mapping[str, Cluster | Node | Guest | Engine | Container]:
-        items: dict[str, Cluster | Node | Guest | Engine | Container] = {}
+    def by_id(self) -> Mapping[str, Item]:
+        items: dict[str, Item] = {}
         for cluster in self.clusters:
             items[cluster.id] = cluster
             items.update((n.id, n) for n in cluster.nodes)
@@ -62,12 +80,24 @@ class Inventory:
         for engine in self.engines:
             items[engine.id] = engine
             items.update((c.id, c) for c in engine.containers)
+        for server in self.backup_servers:
+            items[server.id] = server
+            items.update((d.id, d) for d in server.datastores)
         return items
 
     @cached_property
     def podman_engines(self) -> frozenset[str]:
         """Names of the engines that are Podman (hints and some rules differ for them)."""
         return frozenset(e.name for e in self.engines if e.product is EngineProduct.PODMAN)
+
+    @cached_property
+    def backups(self) -> Mapping[str, ClusterBackups]:
+        """Cluster id → what is known of its backups (``backup_evidence``)."""
+        gaps = list(self.gaps)
+        return {
+            c.id: cluster_backups(c, gaps, self.backup_supplied.get(c.id, {}))
+            for c in self.clusters
+        }
 
     @cached_property
     def engines_on(self) -> Mapping[str, tuple[str, ...]]:
@@ -85,6 +115,8 @@ class Inventory:
             return placement.target if placement else None
         if isinstance(item, Container):
             return f"docker:{item.engine}"
+        if isinstance(item, Datastore):
+            return f"pbs:{item.server}"
         return None
 
     @cached_property
@@ -122,7 +154,9 @@ def build_inventory(
     """Join the sources' results. ``docker`` are the ``[[docker]]`` sources' settings (explicit
     placements), ``classify`` the ``[[rules.classify]]`` entries."""
     results = list(results)
-    clusters = tuple(r.cluster for r in results if r.cluster is not None)
+    servers = tuple(r.backup_server for r in results if r.backup_server is not None)
+    joined = join_backups(tuple(r.cluster for r in results if r.cluster is not None), servers)
+    clusters = joined.clusters
     engines = tuple(r.engine for r in results if r.engine is not None)
     placements = place_engines(engines, {d.name: d for d in docker}, clusters)
     hosted = engines_by_host(placements)
@@ -136,14 +170,49 @@ def build_inventory(
     return Inventory(
         clusters=clusters,
         engines=engines,
-        sources=tuple(r.status for r in results),
+        sources=_with_backup_notes(results, clusters, joined.notes, joined.supplied, servers),
         placements=placements,
         roles=roles,
         ownership=ownership or OwnershipSettings(),
+        backup_servers=servers,
+        backup_supplied=joined.supplied,
     )
 
 
+def _with_backup_notes(
+    results: list[SourceResult],
+    clusters: tuple[Cluster, ...],
+    notes: Mapping[str, tuple[Gap, ...]],
+    supplied: Mapping[str, Mapping[str, str]],
+    servers: tuple[BackupServer, ...],
+) -> tuple[SourceStatus, ...]:
+    """Each PVE source's status with the gaps the backup join found for its cluster."""
+    by_source = {c.source: c for c in clusters}
+    statuses = []
+    for result in results:
+        status = result.status
+        cluster = by_source.get(status.name) if result.cluster is not None else None
+        if cluster is not None:
+            failed = {g.subject.rsplit("/", 1)[-1] for g in status.gaps if g.what == BACKUP_CONTENT}
+            extra = [
+                *notes.get(status.name, ()),
+                *visibility_gaps(cluster, supplied.get(cluster.id, {}), servers, failed),
+            ]
+            if extra:
+                status = replace(status, gaps=(*status.gaps, *extra))
+        statuses.append(status)
+    return tuple(statuses)
+
+
+Item = Cluster | Node | Guest | Engine | Container | BackupServer | Datastore
+"""Anything with an id in the inventory."""
+
+
 def form_of(item: object) -> Form:
+    if isinstance(item, BackupServer):
+        return Form.BACKUP_SERVER
+    if isinstance(item, Datastore):
+        return Form.DATASTORE
     if isinstance(item, Guest):
         return item.form
     if isinstance(item, Container):
@@ -162,6 +231,8 @@ _FORM_LAYERS = {
     Form.LXC: Layer.GUEST,
     Form.ENGINE: Layer.ENGINE,
     Form.CONTAINER: Layer.CONTAINER,
+    Form.BACKUP_SERVER: Layer.BACKUP,
+    Form.DATASTORE: Layer.BACKUP,
 }
 
 
@@ -173,6 +244,8 @@ def layer_of_id(item_id: str) -> Layer:
     """The layer an id (or an id glob such as ``docker:*/web``) names, from its shape alone."""
     kind, _, rest = item_id.partition(":")
     parts = rest.split("/")
+    if kind == "pbs":
+        return Layer.BACKUP
     if kind == "docker":
         return Layer.CONTAINER if len(parts) > 1 else Layer.ENGINE
     if len(parts) == 1:

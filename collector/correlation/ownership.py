@@ -22,9 +22,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from collector.model import Cluster, Container, Engine, Guest, Node
+from collector.model import BackupServer, Cluster, Container, Datastore, Engine, Guest, Node
 
-Item = Cluster | Node | Guest | Engine | Container
+Item = Cluster | Node | Guest | Engine | Container | BackupServer | Datastore
 
 DEFAULT_TAG_PREFIX = "owner-"
 DEFAULT_LABEL = "homelab.owner"

@@ -2,8 +2,8 @@
 
 Order: front matter, title and headline, a Mermaid diagram of the layers, sources (with coverage
 gaps), summary and compliance by layer, changes, the findings grouped by rule (worst first, each
-hint once, then its subjects), waived findings, and the inventory as a tree. Long parts fold in
-``<details>``. Every piece of lab and rule text passes through ``collector.render.mdtext``, so
+hint once, then its subjects), waived findings, backups (per guest, and the backup servers'
+datastores and jobs), and the inventory as a tree. Long parts fold in ``<details>``. Every piece of lab and rule text passes through ``collector.render.mdtext``, so
 a name, label or hint can neither inject HTML or Markdown nor blow the page up.
 """
 
@@ -21,6 +21,8 @@ from collector.render.changes import (
 )
 from collector.render.sections import (
     Table,
+    backup_servers_table,
+    backups_table,
     gaps_table,
     headline,
     inventory_table,
@@ -35,7 +37,7 @@ from collector.report.build import Report
 
 FOLD_ROWS = 12
 """A table with more rows than this folds in ``<details>`` (its summary says how many)."""
-_CODE_COLUMNS = frozenset({"id", "subject"})
+_CODE_COLUMNS = frozenset({"id", "subject", "guest", "object"})
 
 
 def _cell(header: str, value: str, ready: frozenset[str]) -> str:
@@ -144,6 +146,13 @@ def render_markdown(report: Report, view: View | None = None) -> str:
         _changes(report),
         "## Findings\n",
         _findings(report, view),
+        "## Backups\n",
+        _table(backups_table(report), "guests"),
+        *(
+            ["### Backup servers\n", _table(backup_servers_table(report), "datastores and jobs")]
+            if report.inventory.backup_servers
+            else []
+        ),
         "## Inventory\n",
         _inventory(report),
     ]

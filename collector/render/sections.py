@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
 
 from collector.correlation.inventory import Inventory
-from collector.model import Engine, Layer, Severity
+from collector.model import BackupVolume, Engine, Layer, Severity, VerifyState
+from collector.report.backups import GuestBackups, guest_backups
 from collector.report.build import Report
-from collector.report.tree import walk
+from collector.report.tree import datastore_state, walk
 from collector.rules import RULES_BY_ID
 from collector.text import clean
 
@@ -68,6 +70,7 @@ _LAYER_FORMS = {
     "guest": ("vm", "vm template", "lxc", "lxc template"),
     "engine": ("docker-engine",),
     "container": ("docker-container",),
+    "backup": ("pbs-server", "pbs-datastore"),
 }
 
 
@@ -234,3 +237,84 @@ def inventory_table(report: Report, space: str = " ", name: Callable[[str], str]
             ]
         )
     return ["name", "form", "state", "role (why) / placement", "owner (from)", "id"], rows
+
+
+def _date(epoch: int, tz: tzinfo | None = UTC) -> str:
+    """In the report's own zone (``Report.moment``), as its title and headline are."""
+    return datetime.fromtimestamp(epoch, tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _origin(volume: BackupVolume) -> str:
+    origin = volume.origin or ""
+    return "PVE listing" if origin.startswith("pve:") else origin or "?"
+
+
+def _verified(volume: BackupVolume | None, tz: tzinfo | None) -> str:
+    if volume is None or volume.verification is None:
+        return "-"
+    if volume.verification is VerifyState.NEVER:
+        return "never"
+    when = f" {_date(volume.verified_at, tz)[:10]}" if volume.verified_at else ""
+    return f"{volume.verification.value}{when}"
+
+
+def _backup_note(row: GuestBackups) -> str:
+    notes = []
+    if row.unknown_on:
+        notes.append(f"unknown on {', '.join(row.unknown_on)}")
+    if row.jobs_known and not row.jobs:
+        notes.append("in no backup job")
+    if not row.jobs_known:
+        notes.append("jobs unknown")
+    if row.newest is None and not row.unknown_on:
+        notes.append("no backup found")
+    return "; ".join(notes)
+
+
+def backups_table(report: Report) -> Table:
+    """Per guest: its newest backup, where that fact came from, and its newest verification."""
+    now, tz = report.moment.timestamp(), report.moment.tzinfo
+    rows = []
+    for row in guest_backups(report.inventory):
+        newest = row.newest
+        age = f"({int((now - newest.ctime) // 86400)} d)" if newest else ""
+        when = f"{_date(newest.ctime, tz)} {age}" if newest else "-"
+        rows.append(
+            [
+                row.guest.id,
+                when,
+                newest.storage if newest else "-",
+                _origin(newest) if newest else "-",
+                _verified(row.newest_verifiable, tz),
+                _backup_note(row),
+            ]
+        )
+    return ["guest", "newest backup (age)", "storage", "from", "verified", "notes"], rows
+
+
+def backup_servers_table(report: Report) -> Table:
+    """Every PBS datastore and job, with the figures the backup rules read."""
+    now, tz = report.moment.timestamp(), report.moment.tzinfo
+    rows = []
+    for server in report.inventory.backup_servers:
+        for store in server.datastores:
+            full = store.estimated_full
+            filling = (
+                "full by ?"  # PBS had too little usage history to estimate
+                if full is None
+                else f"full by {_date(full, tz)[:10]}"
+                if full > now
+                else "not filling"
+            )
+            bad = "?" if store.gc_still_bad is None else store.gc_still_bad
+            detail = [filling, f"GC still-bad {bad}"]
+            if store.namespaces is not None:
+                count = sum(len(s) for s in store.namespaces.values())
+                detail.append(f"{count} snapshots in {len(store.namespaces)} namespace(s)")
+            rows.append([store.id, "datastore", datastore_state(store) or "?", "; ".join(detail)])
+        for job in server.jobs:
+            state = {None: "not run", True: "FAILED", False: "ok"}[job.failed]
+            when = f"last run {_date(job.last_end, tz)}" if job.last_end else "no finished run"
+            text = f"{when}: {job.last_state}" if job.last_state else when
+            rows.append([job.id, f"{job.kind.value} job", state, text])
+    return ["object", "what", "state", "detail"], rows

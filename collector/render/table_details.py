@@ -2,7 +2,8 @@
 
 Each is a titled tabulate table fitted to the view's width (``collector.render.fit``): sources,
 summary, findings by layer and rule, the changes in full, every finding (waived ones with their
-reason), the coverage gaps; and the inventory as a tree.
+reason), the coverage gaps, the backups per guest and the backup servers; and the inventory as a
+tree.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collector.render.changes import (
 from collector.render.fit import fit_table, wrap
 from collector.render.sections import (
     Table,
+    backup_servers_table,
+    backups_table,
     findings_table,
     gaps_table,
     inventory_table,
@@ -81,6 +84,12 @@ def details_sections(report: Report, view: View) -> str:
             _changes(report, view),
             _section("Findings", (headers, shown), view),
             _section("Coverage gaps", gaps_table(report), view),
+            _section("Backups", backups_table(report), view),
+            *(
+                [_section("Backup servers", backup_servers_table(report), view)]
+                if report.inventory.backup_servers
+                else []
+            ),
         ]
     )
 

@@ -89,6 +89,10 @@ def _summarise(inventory: Inventory, findings: tuple[Finding, ...]) -> Summary:
     for container in inventory.containers():
         layers["container"] += 1
         forms[form_of(container).value] += 1
+    for server in inventory.backup_servers:  # counted only when a [[pbs]] source exists
+        for item in (server, *server.datastores):
+            layers["backup"] += 1
+            forms[form_of(item).value] += 1
     flagged = {f.subject for f in findings if f.rule in PLACEMENT_RULE_IDS and not f.waived}
     workloads = list(inventory.workloads())
     compliant = sum(

@@ -28,6 +28,7 @@ _PARENT_FIELD = {
     "docker-container": "engine",
     "docker-engine": "host",
     "node": "cluster",
+    "pbs-datastore": "server",
 }
 COMPARED_FIELDS = ("state", "image", "digest", "role", "owner")
 
@@ -51,10 +52,11 @@ class FindingStatus(StrEnum):
 
 
 def source_key(item_id: str) -> str | None:
-    """``pve:lab/qemu/100`` → ``pve:lab``; ``docker:apps/web`` → ``docker:apps``; else None."""
+    """``pve:lab/qemu/100`` → ``pve:lab``; ``docker:apps/web`` → ``docker:apps``;
+    ``pbs:backup/datastore/tank`` → ``pbs:backup``; else None."""
     prefix, _, _ = item_id.partition("/")
     kind, sep, name = prefix.partition(":")
-    if not sep or not name or kind not in ("pve", "docker"):
+    if not sep or not name or kind not in ("pve", "docker", "pbs"):
         return None
     return prefix
 

@@ -12,8 +12,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from collector.correlation.inventory import Inventory
-from collector.model import Cluster, Container, Engine, Guest, Node
+from collector.correlation.inventory import Inventory, Item
+from collector.model import (
+    BackupServer,
+    BackupVolume,
+    Container,
+    Datastore,
+    Engine,
+    Guest,
+    Node,
+    PbsJob,
+)
+from collector.report.backups import guest_backups
 from collector.report.build import Report
 from collector.report.diff import Changes
 from collector.report.tree import Row, walk
@@ -27,11 +37,62 @@ def _share(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def _details(item: Cluster | Node | Guest | Engine | Container, inv: Inventory) -> dict[str, Any]:
-    if isinstance(item, Cluster):
-        return {"version": item.version, "pools": dict(item.pools)}
+def _job(job: PbsJob) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind.value,
+        "name": job.name,
+        "store": job.store,
+        "namespace": job.namespace,
+        "schedule": job.schedule,
+        "enabled": job.enabled,
+        "detail": job.detail,
+        "last_state": job.last_state,
+        "last_end": job.last_end,
+        "failed": job.failed,
+    }
+
+
+def _jobs(jobs: tuple[PbsJob, ...] | None) -> list[dict[str, Any]] | None:
+    return None if jobs is None else [_job(j) for j in jobs]
+
+
+def _backup_details(item: BackupServer | Datastore) -> dict[str, Any]:
+    if isinstance(item, BackupServer):
+        return {
+            "host": item.host,
+            "port": item.port,
+            "version": item.version,
+            "jobs": {
+                "verify": _jobs(item.verify_jobs),
+                "prune": _jobs(item.prune_jobs),
+                "sync": _jobs(item.sync_jobs),
+                "gc": _jobs(item.gc_jobs),
+            },
+        }
+    return {
+        "server": item.server,
+        "comment": item.comment,
+        "total_bytes": item.total_bytes,
+        "used_bytes": item.used_bytes,
+        "estimated_full": item.estimated_full,
+        "gc_still_bad": item.gc_still_bad,
+        "gc_removed_bad": item.gc_removed_bad,
+        "snapshots_by_namespace": (
+            None
+            if item.namespaces is None
+            else {ns: len(snaps) for ns, snaps in item.namespaces.items()}
+        ),
+    }
+
+
+def _details(item: Item, inv: Inventory) -> dict[str, Any]:
+    if isinstance(item, BackupServer | Datastore):
+        return _backup_details(item)
     if isinstance(item, Node):
         return {"online": item.online, "ip": item.ip}
+    if not isinstance(item, Guest | Engine | Container):
+        return {"version": item.version, "pools": dict(item.pools)}
     if isinstance(item, Guest):
         return {
             "vmid": item.vmid,
@@ -186,7 +247,36 @@ def report_document(report: Report) -> dict[str, Any]:
             for f in report.findings
         ],
         "inventory": [_item(row, inv) for row in walk(inv)],
+        "backups": backups_document(inv),
     }
+
+
+def _volume(volume: BackupVolume | None) -> dict[str, Any] | None:
+    if volume is None:
+        return None
+    return {
+        "volid": volume.volid,
+        "storage": volume.storage,
+        "time": volume.ctime,
+        "origin": volume.origin,
+        "verification": volume.verification.value if volume.verification else None,
+        "verified_at": volume.verified_at,
+    }
+
+
+def backups_document(inv: Inventory) -> list[dict[str, Any]]:
+    """Per guest: its jobs, newest backup and newest PBS snapshot, and where it is unknown."""
+    return [
+        {
+            "guest": row.guest.id,
+            "jobs": list(row.jobs) if row.jobs_known else None,
+            "backups": row.count,
+            "newest": _volume(row.newest),
+            "newest_verifiable": _volume(row.newest_verifiable),
+            "unknown_on": list(row.unknown_on),
+        }
+        for row in guest_backups(inv)
+    ]
 
 
 def changes_document(changes: Changes | None) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
 """Walk the inventory as a tree (cluster → node → guest → engine → container) for renderers.
 
 Engines placed on a guest or node appear under it; engines whose placement is unknown appear
-at the end, under no parent, so nothing collected is ever left out of a report.
+after the clusters, under no parent, so nothing collected is ever left out of a report. Backup
+servers come last, each with its datastores.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from collector.correlation.inventory import Inventory, form_of
-from collector.model import Cluster, Container, Engine, Guest, Node
+from collector.correlation.inventory import Inventory, Item, form_of
+from collector.model import BackupServer, Container, Datastore, Engine, Guest, Node
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
     depth: int
-    item: Cluster | Node | Guest | Engine | Container
+    item: Item
 
     @property
     def id(self) -> str:
@@ -43,7 +44,18 @@ class Row:
             return f"{item.state} ({item.health})" if item.health else item.state
         if isinstance(item, Engine):
             return item.display_version if item.version else ""
+        if isinstance(item, BackupServer):
+            return f"PBS {item.version}" if item.version else ""
+        if isinstance(item, Datastore):
+            return datastore_state(item)
         return f"PVE {item.version}" if item.version else ""
+
+
+def datastore_state(store: Datastore) -> str:
+    """``74% used`` (or nothing when the usage is unknown)."""
+    if store.total_bytes and store.used_bytes is not None:
+        return f"{store.used_bytes / store.total_bytes:.0%} used"
+    return ""
 
 
 def _engine_rows(inventory: Inventory, engine_ids: tuple[str, ...], depth: int) -> Iterator[Row]:
@@ -76,3 +88,7 @@ def walk(inventory: Inventory) -> Iterator[Row]:
         e.id for e in inventory.engines if e.id not in placements or not placements[e.id].target
     )
     yield from _engine_rows(inventory, unplaced, 0)
+    for server in inventory.backup_servers:
+        yield Row(0, server)
+        for store in server.datastores:
+            yield Row(1, store)

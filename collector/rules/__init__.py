@@ -19,6 +19,7 @@ from collector.rules.backup import RULES as BACKUP_RULES
 from collector.rules.base import Hit, ParamValue, Rule, RuleContext, param_value
 from collector.rules.monitoring import RULES as MONITORING_RULES
 from collector.rules.operations import RULES as OPERATIONS_RULES
+from collector.rules.restore import RULES as RESTORE_RULES
 from collector.rules.waivers import EXPIRED_RULE, Waiver, apply_waivers
 
 
@@ -37,7 +38,12 @@ WAIVER_RULES = (
     ),
 )
 ALL_RULES: tuple[Rule, ...] = (
-    PLACEMENT_RULES + BACKUP_RULES + MONITORING_RULES + OPERATIONS_RULES + WAIVER_RULES
+    PLACEMENT_RULES
+    + BACKUP_RULES
+    + RESTORE_RULES
+    + MONITORING_RULES
+    + OPERATIONS_RULES
+    + WAIVER_RULES
 )
 RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in ALL_RULES}
 

@@ -1,15 +1,17 @@
 """Backup and restore: every guest in an enabled backup job, with a recent backup, whole.
 
 The checks claim nothing they cannot know: without readable backup jobs there is no
-``backup-missing`` (unless PVE's own not-backed-up list names the guest), and without a readable
-listing of the storages a guest is backed up to there is no ``backup-stale``. Templates are never
-judged: they are copied, not run.
+``backup-missing`` (unless PVE's own not-backed-up list names the guest), and where a guest's
+backups are unknown (a listing that failed, volumes PVE hides from the token, a listing that is
+empty although jobs write there: ``correlation.backup_evidence``) there is no ``backup-stale``.
+Backups read from a Proxmox Backup Server count like PVE's own listing (``backup_join``).
+Templates are never judged: they are copied, not run. Verification and the PBS jobs and
+datastores: ``rules/restore.py``.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -76,18 +78,14 @@ def _uncovered_reason(cover: Coverage) -> str:
     return "is in no backup job"
 
 
-def _unreadable_storages(inventory: Inventory, cluster: Cluster) -> set[str]:
-    """Backup storages whose content listing failed (gap subject ``.../storage/[node/]name``)."""
-    prefix = f"pve:{cluster.source}/storage/"
-    return {
-        subject.removeprefix(prefix).rsplit("/", 1)[-1]
-        for subject, what in inventory.gaps
-        if what == "backup content" and subject.startswith(prefix)
-    }
-
-
 def _day(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).date().isoformat()
+
+
+def _read_from(volume: BackupVolume) -> str:
+    """``, read from pbs:...`` when the fact came from a PBS source rather than PVE's listing."""
+    origin = volume.origin or ""
+    return f", read from {origin}" if origin.startswith("pbs:") else ""
 
 
 def backup_stale(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
@@ -96,22 +94,20 @@ def backup_stale(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
         if cluster.backup_jobs is None or cluster.backup_volumes is None:
             continue
         offline = {n.name for n in cluster.nodes if n.online is False}
-        unreadable = _unreadable_storages(inventory, cluster)
-        by_vmid: dict[int, list[BackupVolume]] = defaultdict(list)  # linear in lab size
-        for volume in cluster.backup_volumes:
-            by_vmid[volume.vmid].append(volume)
+        evidence = inventory.backups[cluster.id]
         for guest in cluster.guests:
             cover = coverage(guest, cluster.backup_jobs)
             if guest.template or not cover.covered or guest.node in offline:
                 continue
-            volumes = by_vmid.get(guest.vmid, [])
+            volumes = list(evidence.volumes.get(guest.vmid, ()))
             backups = backups_of(guest, volumes)
             newest = backups[0] if backups else None
             if newest and ctx.now_epoch - newest.ctime <= max_days * _DAY:
                 continue
-            targets = {job.storage for job in cover.enabled}
-            if unreadable and (None in targets or targets & unreadable):
-                continue  # a newer backup may sit on the storage we could not list
+            if evidence.unknown_on(guest, {job.storage for job in cover.enabled}):
+                # A newer backup may sit where we cannot see: unreadable, or hidden from the
+                # token (backup_evidence). Unknown is not "no backup".
+                continue
             yield _stale_hit(guest, cover, newest, ctx, max_days, volumes)
 
 
@@ -132,7 +128,7 @@ def _stale_hit(
             guest.id,
             Layer.GUEST,
             f"last backup of {name} is {age} days old ({_day(newest.ctime)} on "
-            f"{newest.storage}); limit {max_days} days, job(s) {jobs}",
+            f"{newest.storage}{_read_from(newest)}); limit {max_days} days, job(s) {jobs}",
             hint,
         )
     foreign = foreign_backups(guest, volumes)

@@ -1,0 +1,1 @@
+"""Proxmox Backup Server source: client, adapter, normalisers, replay, record and doctor probe."""
