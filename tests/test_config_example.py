@@ -10,6 +10,7 @@ import pytest
 
 from collector.config import load_config, parse_config
 from collector.config.job import HISTORY_FIELDS, NOTIFY_FIELDS
+from collector.config.pbs import PBS_FIELDS
 from collector.config.rules import CLASSIFY_FIELDS
 from collector.config.sources import DOCKER_FIELDS, PROXMOX_FIELDS
 from collector.rules import ALL_RULES, RULES_BY_ID
@@ -43,6 +44,7 @@ def test_the_example_loads_as_it_is() -> None:
 KEY_TABLES = {
     "[[proxmox]]": PROXMOX_FIELDS,
     "[[docker]]": DOCKER_FIELDS,
+    "[[pbs]]": PBS_FIELDS,
     "[[rules.classify]]": CLASSIFY_FIELDS,
     "[history]": HISTORY_FIELDS,
     "[[notify]]": NOTIFY_FIELDS,
@@ -76,3 +78,15 @@ def test_the_commented_rule_and_waiver_examples_are_valid() -> None:
     assert rules, "the example shows [rules.<id>] tables"
     waiver = tomllib.loads(_commented_block("[[waivers]]"))["waivers"]
     assert parse_config({"rules": rules, "waivers": waiver}, "example").waivers
+
+
+def test_the_commented_pbs_example_is_valid_once_its_fingerprint_is_real() -> None:
+    block = _commented_block("[[pbs]]").replace('"64:d3:ff:3a:..."', '"' + "ab:" * 31 + 'ab"')
+    block = "\n".join(line for line in block.splitlines() if not line.startswith("ca_bundle"))
+    (pbs,) = parse_config(tomllib.loads(block), "example").pbs
+    assert (pbs.name, pbs.port, pbs.token_id, pbs.token_secret_env) == (
+        "pbs",
+        8007,
+        "collector@pbs!collector",
+        "PBS_TOKEN_SECRET",
+    )

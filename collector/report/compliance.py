@@ -55,6 +55,8 @@ def layer_summaries(inventory: Inventory, findings: Iterable[Finding]) -> dict[s
     out: dict[str, LayerSummary] = {}
     for layer, ids in judged_ids(inventory).items():
         tally = counts[layer]
+        if layer is Layer.BACKUP and not ids and not tally:
+            continue  # no backup server is read: the report stays as it was without one
         rules = sorted({rule for rule, _ in tally})
         out[layer.value] = LayerSummary(
             objects=len(ids),

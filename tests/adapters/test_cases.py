@@ -2,7 +2,7 @@
 
 A case folder holds ``answers/`` (the raw API answers of one source, in the recording layout of
 ``fixtures/README.md``) and ``expected.json``: ``description``, ``source`` (the adapter's
-arguments: ``name``, and ``url`` for Docker) and ``result``, the ``SourceResult`` the adapter
+arguments: ``name``; ``url`` for Docker; ``host``, ``port``, ``fingerprint`` for PBS) and ``result``, the ``SourceResult`` the adapter
 must return, in the stable JSON form below. The real adapter runs over the replay client, so
 the whole normalisation (parsing, gaps, request count) is compared, field by field.
 
@@ -28,12 +28,14 @@ import pytest
 
 from adapters.docker.adapter import DockerAdapter
 from adapters.docker.replay import ReplayDockerClient
+from adapters.pbs.adapter import PbsAdapter
+from adapters.pbs.replay import ReplayPbsApi
 from adapters.proxmox.adapter import ProxmoxAdapter
 from adapters.proxmox.replay import ReplayPveApi
 from collector.model import SourceResult
 
 CASES_ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "adapters"
-KINDS = ("proxmox", "docker")
+KINDS = ("proxmox", "docker", "pbs")
 ANY = "..."
 """In ``expected.json``: any value is accepted here."""
 
@@ -68,6 +70,15 @@ def run_case(folder: Path) -> dict[str, Any]:
     result: SourceResult
     if kind == "proxmox":
         result = ProxmoxAdapter(source["name"], ReplayPveApi(answers, source["name"])).collect()
+    elif kind == "pbs":
+        api = ReplayPbsApi(answers, source["name"])
+        result = PbsAdapter(
+            source["name"],
+            api,
+            host=source["host"],
+            port=source.get("port", 8007),
+            fingerprint=source.get("fingerprint"),
+        ).collect()
     else:
         client = ReplayDockerClient(answers, source["name"])
         result = DockerAdapter(source["name"], source["url"], client).collect()

@@ -92,6 +92,17 @@ def bind_mount(source: str, destination: str) -> dict[str, Any]:
     }
 
 
+BACKUP_VISIBLE_PERMISSIONS: dict[str, dict[str, int]] = {
+    "/": {"Sys.Audit": 1, "VM.Audit": 1, "Datastore.Audit": 1, "Pool.Audit": 1},
+    "/storage": {"Datastore.Audit": 1, "Datastore.AllocateSpace": 1},
+    "/vms": {"VM.Audit": 1, "VM.Backup": 1},
+    "/pool": {"Pool.Audit": 1},
+    "/nodes": {"Sys.Audit": 1},
+}
+"""A token that sees every backup volume (the first way out of the blind spot): the read-only
+role plus Datastore.AllocateSpace on /storage and VM.Backup on /vms."""
+
+
 class RecordingBuilder:
     """Accumulate a lab, then ``write()`` it as a recording folder."""
 
@@ -110,9 +121,13 @@ class RecordingBuilder:
         *,
         offline: tuple[str, ...] = (),
         host: str = "127.0.0.1",
+        permissions: dict[str, dict[str, int]] | None = None,
     ) -> None:
-        """``nodes`` maps node name → IP."""
+        """``nodes`` maps node name → IP. ``permissions`` is the token's ``/access/permissions``
+        answer; the default sees every backup volume (``BACKUP_VISIBLE_PERMISSIONS``)."""
         self.pve[name] = {
+            "permissions": BACKUP_VISIBLE_PERMISSIONS if permissions is None else permissions,
+            "storage_config": {},
             "nodes": nodes,
             "offline": set(offline),
             "guests": [],
@@ -144,9 +159,28 @@ class RecordingBuilder:
         self.pve[cluster]["backup_jobs"].append(job)
 
     def storage(
-        self, cluster: str, name: str, plugintype: str, *, shared: bool, content: str = "backup"
+        self,
+        cluster: str,
+        name: str,
+        plugintype: str,
+        *,
+        shared: bool,
+        content: str = "backup",
+        config: dict[str, Any] | None = None,
     ) -> None:
-        """A storage on every node (as ``/cluster/resources?type=storage`` lists it)."""
+        """A storage on every node (as ``/cluster/resources?type=storage`` lists it).
+
+        ``config`` are its keys in PVE's ``/storage`` (for ``pbs``: ``server``, ``datastore``,
+        ``namespace``, ``username``, ``fingerprint``), which the recording holds when a
+        storage is of type ``pbs``."""
+        target = {"server": "pbs.lab", "datastore": "backup"} if plugintype == "pbs" else {}
+        self.pve[cluster]["storage_config"][name] = {
+            "storage": name,
+            "type": plugintype,
+            "content": content,
+            **target,
+            **(config or {}),
+        }
         for node in self.pve[cluster]["nodes"]:
             self.pve[cluster]["storages"].append(
                 {
@@ -174,12 +208,15 @@ class RecordingBuilder:
         *,
         pbs: bool = False,
         name_only: bool = False,
+        verified: str | None = "ok",
     ) -> None:
         """One backup volume in ``nodes/<node>/storage/<storage>/content?content=backup``.
 
         vzdump archives are named ``vzdump-<qemu|lxc>-<vmid>-<time>.<ext>``, PBS snapshots
         ``backup/<vm|ct>/<vmid>/<time>``. ``name_only`` leaves out ``vmid``/``subtype`` (as some
-        listings do), so only the volume name says whose backup it is.
+        listings do), so only the volume name says whose backup it is. A PBS snapshot carries
+        PBS's ``verification`` as PVE passes it on: ``verified`` is its state (verified an hour
+        after the backup), None for a snapshot never verified.
         """
         when = datetime.fromtimestamp(ctime, UTC)
         if pbs:
@@ -198,6 +235,11 @@ class RecordingBuilder:
         }
         if not name_only:
             volume.update(vmid=vmid, subtype=kind)
+        if pbs and verified is not None:
+            start = f"{ctime + 3600:08X}"
+            worker = "verificationjob:backup\\x3av"  # job "v" on datastore "backup"
+            task = f"UPID:pbs:000004D2:00001A2B:00000001:{start}:{worker}:root@pam:"
+            volume["verification"] = {"state": verified, "upid": task}
         path = f"nodes/{node}/storage/{storage}/content@content=backup"
         self.pve[cluster]["volumes"].setdefault(path, []).append(volume)
 
@@ -243,7 +285,10 @@ class RecordingBuilder:
             "cluster/backup": lab["backup_jobs"],
             "cluster/backup-info/not-backed-up": _not_backed_up(lab),
             "cluster/resources@type=storage": lab["storages"],
+            "access/permissions": lab["permissions"],
         }
+        if any(c["type"] == "pbs" for c in lab["storage_config"].values()):
+            files["storage"] = list(lab["storage_config"].values())
         # Every backup storage answers its content listing; a shared one the same on each node.
         for item in lab["storages"]:
             if "backup" not in item["content"].split(",") or item["node"] in lab["offline"]:
