@@ -76,6 +76,8 @@ PVE_ROUTES = [
     ),
     (r"nodes/[^/]+/lxc/\d+/interfaces", "/nodes/{node}/lxc/{vmid}/interfaces"),
     (r"nodes/[^/]+/storage/[^/]+/content", "/nodes/{node}/storage/{storage}/content"),
+    (r"access/permissions", "/access/permissions"),
+    (r"storage", "/storage"),
 ]
 CONFIG_ENDPOINTS = {"/nodes/{node}/qemu/{vmid}/config", "/nodes/{node}/lxc/{vmid}/config"}
 PROPERTY_STRING_OBJECTS = {("/cluster/backup", "prune-backups"), ("/cluster/backup", "fleecing")}

@@ -9,7 +9,11 @@ every join the collector makes still holds). What is rewritten:
   ``(anonymised)`` lines (emptiness and line count kept);
 - Docker: the engine's hostname (``/info`` Name), container hostnames and domain names that are
   not just the container id; health-check output is dropped;
-- everywhere: every IP address and MAC address inside any string.
+- PBS: the node name in task ids (UPIDs); comments become ``(anonymised)``; PVE's ``/storage``
+  ``server`` goes through the same pseudonym as the ``[[pbs]]`` host, so the join still holds;
+- everywhere: every IP address and MAC address inside any string, except certificate and key
+  fingerprints (``fingerprint``: they identify a certificate, not a lab, and a MAC-shaped
+  rewrite of their first bytes would break the PVE-to-PBS join).
 
 Kept: VMIDs, source names, storage and pool names, tags, image references, container names and
 labels (rules read them), volume paths. Redaction of secrets already happened while recording.
@@ -35,11 +39,12 @@ _STORAGE_CONTENT = re.compile(r"^nodes/[^/]+/storage/[^/]+/content(?:@.*)?$")
 
 
 def anonymise_recording(src: Path, dst: Path, pseudo: Pseudonymiser) -> None:
-    """Write an anonymised copy of the recording under ``src`` (``pve/``, ``docker/``) to ``dst``.
+    """Write an anonymised copy of the recording under ``src`` (``pve/``, ``docker/``, ``pbs/``)
+    to ``dst``.
 
     Files are visited in sorted order so a fixed salt gives identical output on every run.
     """
-    for kind, rewrite in (("pve", _pve_file), ("docker", _docker_file)):
+    for kind, rewrite in (("pve", _pve_file), ("docker", _docker_file), ("pbs", _pbs_file)):
         base = src / kind
         if not base.is_dir():
             continue
@@ -97,7 +102,13 @@ def _pve_fields(stem: str, p: Pseudonymiser) -> Fields:
         }
     if _STORAGE_CONTENT.match(stem):
         return {**common, "notes": blank}
+    if stem == "storage":
+        return {**common, "server": p.host, "fingerprint": _keep}
     return common
+
+
+def _keep(value: str) -> str:
+    return value
 
 
 def _pve_file(rel: str, data: Any, p: Pseudonymiser) -> tuple[str, Any]:
@@ -146,3 +157,25 @@ def _container(data: dict[str, Any], p: Pseudonymiser) -> dict[str, Any]:
         health = {k: v for k, v in state["Health"].items() if k != "Log"}
         data["State"] = {**state, "Health": health}
     return data
+
+
+# -- PBS ---------------------------------------------------------------------------------------
+
+
+def _pbs_file(rel: str, data: Any, p: Pseudonymiser) -> tuple[str, Any]:
+    _, suffix = _split(rel)
+    if suffix == ".error.json" and isinstance(data, Mapping):
+        return rel, {**data, "message": p.text(str(data.get("message", "")))}
+
+    def upid(text: str) -> str:  # UPID:<node>:...: the node is the PBS host's name
+        head, sep, rest = text.partition(":")
+        node, sep2, tail = rest.partition(":")
+        return f"{head}{sep}{p.host(node)}{sep2}{tail}" if head == "UPID" and sep2 else text
+
+    fields = {
+        "comment": p.placeholder,
+        "fingerprint": _keep,
+        "upid": upid,
+        "last-run-upid": upid,
+    }
+    return rel, _walk(data, fields, p)

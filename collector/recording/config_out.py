@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from collector import __version__
-from collector.config import Config, DockerConfig, ProxmoxConfig
+from collector.config import Config, DockerConfig, PbsConfig, ProxmoxConfig
 from collector.correlation.classify import ClassifyRule
 from collector.recording.pseudonym import Pseudonymiser
 from collector.rules import RuleSetting, default_rule_settings
@@ -39,6 +39,8 @@ def recorded_config(config: Config, pseudo: Pseudonymiser | None = None) -> str:
         doc["proxmox"] = [_proxmox(p, pseudo) for p in config.proxmox]
     if config.docker:
         doc["docker"] = [_docker(d, pseudo) for d in config.docker]
+    if config.pbs:
+        doc["pbs"] = [_pbs(b, pseudo) for b in config.pbs]
     rules: dict[str, Any] = {
         rule_id: _references(table, pseudo) if pseudo else table
         for rule_id, table in _rule_tables(config.rules).items()
@@ -108,6 +110,18 @@ def _proxmox(cfg: ProxmoxConfig, pseudo: Pseudonymiser | None) -> dict[str, Any]
     for key in ("token_secret_file", "password_file"):
         if key in out:
             out[key] = f"/etc/homelab-collector/{cfg.name}.secret"
+    if "ca_bundle" in out:
+        out["ca_bundle"] = f"/etc/homelab-collector/{cfg.name}/ca.pem"
+    return out
+
+
+def _pbs(cfg: PbsConfig, pseudo: Pseudonymiser | None) -> dict[str, Any]:
+    out = _changed(cfg, PbsConfig)
+    if pseudo is None:
+        return out
+    out["host"] = pseudo.host(cfg.host)
+    if "token_secret_file" in out:
+        out["token_secret_file"] = f"/etc/homelab-collector/{cfg.name}.secret"
     if "ca_bundle" in out:
         out["ca_bundle"] = f"/etc/homelab-collector/{cfg.name}/ca.pem"
     return out

@@ -346,8 +346,12 @@ def answers() -> dict[str, Any]:
         "backup": {"": root, "homelab": homelab},
         "offsite": {"": off_root, "homelab": off_homelab},
     }
+    from tests.support.pbs_acl import Acl  # the server computes this answer; replay reads it
+    from tests.support.pbs_server import DEFAULT_ACL, DEFAULT_TOKEN_ID
+
     out: dict[str, Any] = {
         "version": {"version": "4.1", "release": "4", "repoid": hashlib.sha1(b"lab").hexdigest()},
+        "access/permissions": Acl({DEFAULT_TOKEN_ID: DEFAULT_ACL}).permissions(DEFAULT_TOKEN_ID),
         "admin/datastore": [
             {
                 "store": "backup",
