@@ -2,9 +2,10 @@
 
 A case folder holds ``answers/`` (the raw API answers of one source, in the recording layout of
 ``fixtures/README.md``) and ``expected.json``: ``description``, ``source`` (the adapter's
-arguments: ``name``; ``url`` for Docker; ``host``, ``port``, ``fingerprint`` for PBS) and ``result``, the ``SourceResult`` the adapter
-must return, in the stable JSON form below. The real adapter runs over the replay client, so
-the whole normalisation (parsing, gaps, request count) is compared, field by field.
+arguments: ``name``; ``url`` for Docker; ``host``, ``port``, ``fingerprint`` for PBS) and
+``result``, the ``SourceResult`` the adapter must return, in the stable JSON form below. The
+real adapter runs over the replay client, so the whole normalisation (parsing, gaps, request
+count) is compared, field by field.
 
 The string ``"..."`` in ``result`` matches any value (napalm style), for volatile fields only.
 See ``fixtures/adapters/README.md``. To write ``expected.json`` from today's output (then read
