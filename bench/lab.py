@@ -77,7 +77,9 @@ class Budget:
 
     @property
     def pve(self) -> int:
-        return 8 + self.configs + self.agent_vms + self.running_lxc + self.backup_storages
+        # 9 cluster-wide GETs, +1 /storage: every lab with nodes has the pbs storage
+        fixed = 9 + 1 if self.backup_storages else 9
+        return fixed + self.configs + self.agent_vms + self.running_lxc + self.backup_storages
 
 
 def _ip(i: int) -> str:

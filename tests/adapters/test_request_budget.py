@@ -130,12 +130,13 @@ EXPECTED = Counter(
         * RUNNING_AGENT_VMS,
         "nodes/{node}/lxc/{vmid}/interfaces": len(ONLINE_NODES) * RUNNING_LXC,
         "nodes/{node}/storage/{storage}/content@content=backup": 1 + len(ONLINE_NODES),
+        "storage": 1,  # "pbs" is of type pbs: where it writes is in /storage
     }
 )
 
 
-def test_fixed_calls_are_the_eight_cluster_wide_endpoints() -> None:
-    assert PVE_FIXED == FIXED_REQUESTS == 8
+def test_fixed_calls_are_the_nine_cluster_wide_endpoints() -> None:
+    assert PVE_FIXED == FIXED_REQUESTS == 9
 
 
 def test_pve_requests_match_the_formula_exactly(lab: Path) -> None:
@@ -147,7 +148,7 @@ def test_pve_requests_match_the_formula_exactly(lab: Path) -> None:
     cluster = result.cluster
     assert cluster is not None
     assert seen == EXPECTED
-    assert sum(seen.values()) == 8 + 38 + 12 + 10 + 3 == 71
+    assert sum(seen.values()) == 9 + 1 + 38 + 12 + 10 + 3 == 73
     # The formula applied to what was collected gives the same numbers.
     budget = pve_budget(cluster)
     assert budget.by_endpoint() == EXPECTED

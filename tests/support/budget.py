@@ -2,9 +2,10 @@
 
 Per PVE cluster (``adapters/proxmox/adapter.py``)::
 
-    8                                   version, cluster/status, cluster/resources (vm, storage),
+    9                                   version, cluster/status, cluster/resources (vm, storage),
                                         pools, cluster/ha/resources, cluster/backup,
-                                        cluster/backup-info/not-backed-up
+                                        cluster/backup-info/not-backed-up, access/permissions
+    + 1 if a storage is of type pbs     /storage (where each pbs storage writes)
     + G                                 one config per guest on an online node
     + running QEMU guests with the agent enabled    one agent/network-get-interfaces each
     + running LXC guests                one /interfaces each
@@ -21,6 +22,14 @@ Per Docker engine (``adapters/docker/adapter.py``)::
                                         reference in the listing pins no digest (asked for
                                         alongside the inspects, not after them)
 
+Per Proxmox Backup Server (``adapters/pbs/adapter.py``)::
+
+    8 + D + N                           version, access/permissions, admin/datastore,
+                                        status/datastore-usage, admin/gc, admin/verify,
+                                        admin/prune, admin/sync?sync-direction=all; one
+                                        namespace list per datastore, one snapshot list per
+                                        namespace (+1 admin/sync on PBS < 3.3)
+
 The functions compute that budget from what a collection returned, so a test (and the
 benchmark) can compare it with what the server actually saw. Retries (``adapters/common/retry.py``)
 are extra attempts of these same calls, made only after a transient failure.
@@ -31,7 +40,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from collector.model import Cluster, Engine, Form
+from collector.model import BackupServer, Cluster, Engine, Form
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +50,14 @@ class PveBudget:
     agent_calls: int
     lxc_interfaces: int
     backup_storages: int
+    storage_config: int
+    """1 when a storage is of type ``pbs`` (``GET /storage``), else 0."""
 
     @property
     def total(self) -> int:
         return (
             PVE_FIXED
+            + self.storage_config
             + self.qemu_configs
             + self.lxc_configs
             + self.agent_calls
@@ -58,6 +70,7 @@ class PveBudget:
         counts = Counter(dict.fromkeys(FIXED_ENDPOINTS, 1))
         counts.update(
             {
+                "storage": self.storage_config,
                 "nodes/{node}/qemu/{vmid}/config": self.qemu_configs,
                 "nodes/{node}/lxc/{vmid}/config": self.lxc_configs,
                 "nodes/{node}/qemu/{vmid}/agent/network-get-interfaces": self.agent_calls,
@@ -77,6 +90,7 @@ FIXED_ENDPOINTS = (
     "cluster/ha/resources",
     "cluster/backup",
     "cluster/backup-info/not-backed-up",
+    "access/permissions",
 )
 PVE_FIXED = len(FIXED_ENDPOINTS)
 
@@ -96,7 +110,26 @@ def pve_budget(cluster: Cluster) -> PveBudget:
         agent_calls=sum(1 for g in online if g.form is Form.VM and g.running and g.agent_enabled),
         lxc_interfaces=sum(1 for g in online if g.form is Form.LXC and g.running),
         backup_storages=len(backup_storages),
+        storage_config=int(any(s.plugintype == "pbs" for s in cluster.storages)),
     )
+
+
+PBS_FIXED_ENDPOINTS = (
+    "version",
+    "access/permissions",
+    "admin/datastore",
+    "status/datastore-usage",
+    "admin/gc",
+    "admin/verify",
+    "admin/prune",
+    "admin/sync@sync-direction=all",
+)
+
+
+def pbs_budget(server: BackupServer) -> int:
+    """8 + datastores + namespaces, for a server whose every namespace list was read."""
+    namespaces = sum(len(store.namespaces or {}) for store in server.datastores)
+    return len(PBS_FIXED_ENDPOINTS) + len(server.datastores) + namespaces
 
 
 def docker_budget(engine: Engine) -> int:
