@@ -110,6 +110,7 @@ class RecordingBuilder:
         self.root = root
         self.pve: dict[str, dict[str, Any]] = {}
         self.docker: dict[str, dict[str, Any]] = {}
+        self.pbs: dict[str, dict[str, Any]] = {}
         self.extra_config = ""
 
     # -- PVE -----------------------------------------------------------------------------------
@@ -501,6 +502,26 @@ class RecordingBuilder:
         files["containers"] = listing
         return files
 
+    # -- PBS -----------------------------------------------------------------------------------
+
+    def backup_server(
+        self,
+        name: str,
+        answers: dict[str, Any],
+        *,
+        host: str,
+        fingerprint: str | None = None,
+        errors: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """A ``[[pbs]]`` source: its answers by recording key (``tests/support/pbs_shapes.py``
+        builds them) and error answers ``{"status": ..., "message": ...}`` by key."""
+        self.pbs[name] = {
+            "answers": answers,
+            "errors": errors or {},
+            "host": host,
+            "fingerprint": fingerprint,
+        }
+
     # -- output --------------------------------------------------------------------------------
 
     def config_toml(self) -> str:
@@ -522,6 +543,17 @@ class RecordingBuilder:
                 if engine.get(key):
                     lines.append(f'{key} = "{engine[key]}"')
             lines.append("")
+        for name, server in self.pbs.items():
+            lines += [
+                "[[pbs]]",
+                f'name = "{name}"',
+                f'host = "{server["host"]}"',
+                'token_id = "collector@pbs!collector"',
+                'token_secret_env = "PBS_TOKEN_SECRET"',
+            ]
+            if server["fingerprint"]:
+                lines.append(f'fingerprint = "{server["fingerprint"]}"')
+            lines.append("")
         return "\n".join(lines) + self.extra_config
 
     def write(self) -> Path:
@@ -537,6 +569,12 @@ class RecordingBuilder:
             base = self.root / "docker" / name
             for path, data in self._docker_files(name).items():
                 _write(base / f"{path}.json", data)
+        for name, server in self.pbs.items():
+            base = self.root / "pbs" / name
+            for path, data in server["answers"].items():
+                _write(base / f"{path}.json", data)
+            for path, error in server["errors"].items():
+                _write(base / f"{path}.error.json", error)
         (self.root / "config.toml").write_text(self.config_toml(), encoding="utf-8")
         return self.root
 
