@@ -50,7 +50,7 @@ def holds(permissions: Permissions, path: str, privilege: str) -> bool:
     # ``/storage`` and ``/vms`` are always evaluated, so a parent that is not named has no
     # privilege to pass on.
     parent = path.rsplit("/", 1)[0] or "/"
-    return parent != path and permissions.get(parent, {}).get(privilege) is True
+    return parent != path and bool(permissions.get(parent, {}).get(privilege))
 
 
 def backup_visibility(
