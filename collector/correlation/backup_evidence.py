@@ -112,12 +112,17 @@ def _job_guests(cluster: Cluster, storage: str) -> dict[int, list[str]]:
     return out
 
 
-def _pbs_advice(cluster: Cluster, storage: str, servers: tuple[BackupServer, ...]) -> str:
+def _pbs_advice(
+    cluster: Cluster, storage: str, servers: tuple[BackupServer, ...], failed: tuple[str, ...]
+) -> str:
     target = next((t for t in cluster.pbs_targets or () if t.storage == storage), None)
     if target is None:
         plugin = next((s.plugintype for s in cluster.storages if s.name == storage), None)
         return "" if plugin != "pbs" else "; or read the backups from PBS with a [[pbs]] source"
     server = f"{target.server}:{target.port}"
+    if failed and not servers:
+        names = ", ".join(f"'{name}'" for name in failed)
+        return f"; the [[pbs]] source {names} that could read them did not answer (see Sources)"
     if not servers:
         return (
             f"; or read them from the Proxmox Backup Server itself: a [[pbs]] source for {server} "
@@ -134,6 +139,7 @@ def _visibility_gap(
     seen: BackupVisibility,
     supplied: str | None,
     servers: tuple[BackupServer, ...],
+    failed: tuple[str, ...],
 ) -> Gap:
     storage = seen.storage
     rule = (
@@ -159,7 +165,7 @@ def _visibility_gap(
         f"{cluster.id}/storage/{storage}",
         BACKUP_VISIBILITY,
         f"{what}; backup ages there are unknown (backup-stale stays silent, backup-missing "
-        f"still works); {grant}{_pbs_advice(cluster, storage, servers)}",
+        f"still works); {grant}{_pbs_advice(cluster, storage, servers, failed)}",
     )
 
 
@@ -168,13 +174,16 @@ def visibility_gaps(
     supplied: Mapping[str, str],
     servers: tuple[BackupServer, ...],
     unreadable: Iterable[str] = (),
+    failed_pbs: tuple[str, ...] = (),
 ) -> list[Gap]:
     """One gap per backup storage that PVE hides backups of, and one per storage that lists
-    none although enabled jobs back guests up to it (``unreadable``: listings that failed)."""
+    none although enabled jobs back guests up to it (``unreadable``: listings that failed;
+    ``failed_pbs``: ``[[pbs]]`` sources that could not be read)."""
     gaps = []
     for seen in cluster.backup_visibility or ():
         if seen.hidden_vmids:
-            gaps.append(_visibility_gap(cluster, seen, supplied.get(seen.storage), servers))
+            where = supplied.get(seen.storage)
+            gaps.append(_visibility_gap(cluster, seen, where, servers, failed_pbs))
     if cluster.backup_volumes is None or cluster.backup_jobs is None:
         return gaps
     listed = {v.storage for v in cluster.backup_volumes}

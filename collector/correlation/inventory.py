@@ -37,6 +37,7 @@ from collector.model import (
     Node,
     Placement,
     RoleDecision,
+    SourceKind,
     SourceResult,
     SourceStatus,
 )
@@ -188,6 +189,11 @@ def _with_backup_notes(
 ) -> tuple[SourceStatus, ...]:
     """Each PVE source's status with the gaps the backup join found for its cluster."""
     by_source = {c.source: c for c in clusters}
+    failed_pbs = tuple(
+        r.status.name
+        for r in results
+        if r.status.kind is SourceKind.PBS and r.backup_server is None
+    )
     statuses = []
     for result in results:
         status = result.status
@@ -196,7 +202,9 @@ def _with_backup_notes(
             failed = {g.subject.rsplit("/", 1)[-1] for g in status.gaps if g.what == BACKUP_CONTENT}
             extra = [
                 *notes.get(status.name, ()),
-                *visibility_gaps(cluster, supplied.get(cluster.id, {}), servers, failed),
+                *visibility_gaps(
+                    cluster, supplied.get(cluster.id, {}), servers, failed, failed_pbs
+                ),
             ]
             if extra:
                 status = replace(status, gaps=(*status.gaps, *extra))

@@ -55,8 +55,33 @@ def test_backup_findings(report: Report) -> None:
         guest("lxc/209"),
         guest("lxc/210"),
     }  # templates 9000/9001 are in PVE's not-backed-up list but exempt
+    # 202's age comes from PBS (PVE's token may not see the pbs storage), 302's from PVE.
     assert set(_by(report, "backup-stale")) == {guest("lxc/202"), guest("lxc/302")}
     assert _by(report, "backup-partial") == {guest("qemu/106"): True}
+
+
+def test_restore_evidence_from_the_pbs_source(report: Report) -> None:
+    assert _by(report, "backup-verify-failed") == {"pve:homelab/qemu/101": False}
+    assert _by(report, "backup-unverified") == {"pve:homelab/lxc/201": False}
+    assert _by(report, "verify-job-missing") == {"pbs:pbs/datastore/usb-offsite": False}
+    assert _by(report, "backup-job-failed") == {"pbs:pbs/verify/v-tank": False}
+    assert _by(report, "datastore-corrupt-chunks") == {"pbs:pbs/datastore/usb-offsite": False}
+    assert _by(report, "datastore-filling") == {"pbs:pbs/datastore/tank": False}
+
+
+def test_pve_hides_the_pbs_storage_and_pbs_supplies_it(report: Report) -> None:
+    gaps = [g for s in report.inventory.sources for g in s.gaps if g.what == "backup visibility"]
+    assert [(g.subject, g.reason.rsplit("; ", 1)[-1]) for g in gaps] == [
+        (
+            "pve:homelab/storage/pbs",
+            "their ages and verification come from pbs:pbs/tank/homelab instead",
+        )
+    ]
+    stale = next(f for f in report.findings if f.subject == "pve:homelab/lxc/202")
+    assert stale.message == (
+        "last backup of CT 202 'postgres' is 45 days old (2026-10-12 on pbs, read from "
+        "pbs:pbs/tank/homelab); limit 7 days, job(s) 'backup-6f1c2b3a-41d2'"
+    )
 
 
 def test_the_valid_waiver_is_shown_with_its_reason_and_the_expired_one_reported(

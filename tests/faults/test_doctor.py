@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.proxmox.probe import judge, needed_privileges
+from adapters.proxmox.probe import backup_visibility_check, judge, needed_privileges
 from collector.model import CheckState
 from tests.faults.lab import AUDITOR_PERMISSIONS, build_lab, docker_toml, invoke, pve_toml
 from tests.support.certs import ServerCerts
@@ -112,3 +112,42 @@ def test_privilege_granted_only_below_the_path_is_partial() -> None:
     assert check.state is CheckState.WARN and "/vms/100" in check.detail
     assert judge({"/": {"VM.Audit": 1}}, vm_audit).state is CheckState.OK  # inherited
     assert judge({"/": {"Sys.Audit": 1}}, vm_audit).state is CheckState.FAIL
+
+
+def test_the_read_only_role_is_ready_but_told_that_pve_hides_its_backups(
+    tmp_path: Path, certs: ServerCerts, engine: DockerServer
+) -> None:
+    code, out, _ = _doctor(tmp_path, certs, engine, FULL_9)
+    assert code == 0  # a warning: the collector works, backup ages stay unknown
+    (line,) = [x for x in out.splitlines() if "backup volumes visible" in x]
+    assert "WARN" in line
+    assert (
+        "PVE hides backups from this token: it lists a backup only with Datastore.Allocate on the "
+        "storage, or Datastore.AllocateSpace on it and VM.Backup on the guest; backup ages stay "
+        "unknown (backup-stale is silent, backup-missing still works); grant "
+        "Datastore.AllocateSpace on the backup storages and VM.Backup on /vms (they also let the "
+        "token start backups and allocate space there), or read the backups from a Proxmox "
+        "Backup Server with a read-only [[pbs]] source (docs/reliability.md)"
+    ) in line
+
+
+def test_allocate_space_and_vm_backup_make_the_backups_visible(
+    tmp_path: Path, certs: ServerCerts, engine: DockerServer
+) -> None:
+    granted = {
+        **FULL_9,
+        "/storage": {"Datastore.Audit": 1, "Datastore.AllocateSpace": 1},
+        "/vms": {"VM.Audit": 1, "VM.GuestAgent.Audit": 1, "VM.Backup": 1},
+    }
+    code, out, _ = _doctor(tmp_path, certs, engine, granted)
+    assert code == 0
+    (line,) = [x for x in out.splitlines() if "backup volumes visible" in x]
+    assert "ok" in line and "listed" in line
+
+
+def test_allocate_space_on_some_storages_only_is_named() -> None:
+    check = backup_visibility_check(
+        {"/vms": {"VM.Backup": 1}, "/storage/nas": {"Datastore.AllocateSpace": 1}}
+    )
+    assert check.state is CheckState.WARN
+    assert "(Datastore.AllocateSpace only on nas)" in check.detail
