@@ -17,7 +17,7 @@ from typing import Any
 from collector.errors import ConfigError
 
 #: The entries of a recording folder; ``--force`` replaces exactly these and nothing else.
-RECORDING_ENTRIES = ("config.toml", "pve", "docker")
+RECORDING_ENTRIES = ("config.toml", "pve", "docker", "pbs")
 
 
 def write_text_atomically(path: Path, text: str) -> None:
