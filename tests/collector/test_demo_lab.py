@@ -122,3 +122,26 @@ def test_owners_are_inherited_and_overridden(report: Report) -> None:
         "label homelab.owner",
     )
     assert owners["pve:homelab/node/pve1"] is None
+
+
+def test_json_carries_the_backup_servers_and_each_guests_backup_evidence(report: Report) -> None:
+    import json
+
+    from collector.render import Format, render
+
+    doc = json.loads(render(report, Format.JSON))
+    items = {item["id"]: item for item in doc["inventory"]}
+    tank = items["pbs:pbs/datastore/tank"]
+    assert (tank["form"], tank["parent"], tank["gc_still_bad"]) == ("pbs-datastore", "pbs:pbs", 0)
+    assert tank["snapshots_by_namespace"] == {"": 0, "homelab": 83}
+    server = items["pbs:pbs"]
+    assert server["form"] == "pbs-server" and server["state"] is None
+    assert [j["id"] for j in server["jobs"]["verify"] if j["failed"]] == ["pbs:pbs/verify/v-tank"]
+    rows = {row["guest"]: row for row in doc["backups"]}
+    assert rows["pve:homelab/lxc/201"]["newest"]["verification"] == "never"
+    assert rows["pve:homelab/qemu/102"]["newest"]["origin"] == "pve:homelab"
+    assert rows["pve:homelab/qemu/102"]["newest"]["verification"] is None  # vzdump: no such thing
+    assert (
+        rows["pve:homelab/lxc/209"]["jobs"] == [] and rows["pve:homelab/lxc/209"]["newest"] is None
+    )
+    assert doc["summary"]["counts_by_layer"]["backup"] == 3
