@@ -55,6 +55,7 @@ _LAYER_KINDS = {
     Layer.GUEST: SourceKind.PROXMOX,
     Layer.ENGINE: SourceKind.DOCKER,
     Layer.CONTAINER: SourceKind.DOCKER,
+    Layer.BACKUP: SourceKind.PBS,
 }
 
 Labels = tuple[tuple[str, str], ...]

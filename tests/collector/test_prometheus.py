@@ -80,14 +80,16 @@ def test_demo_lab_figures_match_the_json_report() -> None:
     assert _value(samples["homelab_workloads_compliant"]) == 30
     by_severity = samples["homelab_findings_open_by_severity"]
     assert {s.labels["severity"]: s.value for s in by_severity} == {
-        "error": 9,
-        "warning": 92,
+        "error": 12,
+        "warning": 95,
         "info": 65,
     }
     open_findings = samples["homelab_findings_open"]
     assert _value(open_findings, rule="docker-on-node", severity="error", layer="engine") == 1
     assert _value(open_findings, rule="owner-missing", severity="warning", layer="guest") == 16
-    assert sum(s.value for s in open_findings) == 166
+    assert sum(s.value for s in open_findings) == 172
+    restore = ("datastore-corrupt-chunks", "error", "backup")
+    assert _value(open_findings, rule=restore[0], severity=restore[1], layer=restore[2]) == 1
     waived = samples["homelab_findings_waived"]
     assert [(s.labels, s.value) for s in waived] == [
         ({"rule": "backup-partial", "severity": "warning", "layer": "guest"}, 1)
@@ -96,6 +98,7 @@ def test_demo_lab_figures_match_the_json_report() -> None:
     assert _value(objects, layer="guest", form="vm", template="true") == 2
     assert _value(objects, layer="guest", form="lxc", template="false") == 12
     assert _value(objects, layer="container", form="docker-container", template="false") == 41
+    assert _value(objects, layer="backup", form="pbs-datastore", template="false") == 2
     engines = {s.labels["engine"]: s.labels for s in samples["homelab_engine_info"]}
     assert engines["pods"] == {"engine": "pods", "product": "podman", "version": "4.3.1"}
     assert engines["apps"]["product"] == "docker"
