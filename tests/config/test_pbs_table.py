@@ -119,10 +119,11 @@ def test_the_secret_is_read_from_the_named_variable_or_file(
     (pbs,) = parse(BASE + 'token_secret_env = "PBS_SECRET"\n')
     monkeypatch.delenv("PBS_SECRET", raising=False)
     with pytest.raises(ConfigError) as info:
-        read_secret(pbs)
+        read_secret(pbs, origin=Path("lab.toml"))
     assert str(info.value) == (
-        "[[pbs]] 'pbs': environment variable PBS_SECRET is not set or empty; export it with "
-        "the secret"
+        "lab.toml: [[pbs]] 'pbs' token_secret_env: environment variable PBS_SECRET is not set or "
+        "empty; export PBS_SECRET with the secret in the shell that runs collect (a systemd "
+        "service reads it from its EnvironmentFile=), or name a file with token_secret_file"
     )
     monkeypatch.setenv("PBS_SECRET", " s3cret \n")
     assert read_secret(pbs) == "s3cret"
@@ -133,6 +134,20 @@ def test_the_secret_is_read_from_the_named_variable_or_file(
     warnings: list[str] = []
     assert read_secret(by_file, warn=warnings.append) == "from-file"
     assert warnings == [
-        f"[[pbs]] 'pbs': secret file {secret_file} is readable by other users; run chmod 600 "
-        f"{secret_file}"
+        f"config: [[pbs]] 'pbs': secret file {secret_file} is readable by other users; run "
+        f"chmod 600 {secret_file}"
     ]
+
+
+def test_the_secret_file_may_be_a_systemd_credential(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (pbs,) = parse(BASE + 'token_secret_file = "$CREDENTIALS_DIRECTORY/pbs-token"\n')
+    (tmp_path / "pbs-token").write_text("from-systemd\n")
+    (tmp_path / "pbs-token").chmod(0o600)
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    assert read_secret(pbs) == "from-systemd"
+    assert message(BASE + 'token_secret_file = "$HOME/pbs-token"\n') == (
+        "lab.toml: [[pbs]][0].token_secret_file may use $ only as $CREDENTIALS_DIRECTORY/<name> "
+        "(a systemd credential, LoadCredential=<name>:<file>); write any other path out in full"
+    )
