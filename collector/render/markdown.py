@@ -3,8 +3,9 @@
 Order: front matter, title and headline, a Mermaid diagram of the layers, sources (with coverage
 gaps), summary and compliance by layer, changes, the findings grouped by rule (worst first, each
 hint once, then its subjects), waived findings, backups (per guest, and the backup servers'
-datastores and jobs), and the inventory as a tree. Long parts fold in ``<details>``. Every piece of lab and rule text passes through ``collector.render.mdtext``, so
-a name, label or hint can neither inject HTML or Markdown nor blow the page up.
+datastores and jobs), and the inventory as a tree. Long parts fold in ``<details>``. Every piece
+of lab and rule text passes through ``collector.render.mdtext``, so a name, label or hint can
+neither inject HTML or Markdown nor blow the page up.
 """
 
 from __future__ import annotations

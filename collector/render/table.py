@@ -143,7 +143,7 @@ def _footer(view: View) -> list[str]:
     wanted = [
         flag
         for flag, shown in (
-            ("--details (every finding, sources, gaps, changes)", view.details),
+            ("--details (every finding, sources, gaps, changes, backups)", view.details),
             ("--inventory (the tree of every object)", view.inventory),
         )
         if not shown
