@@ -244,3 +244,17 @@ def test_a_refused_connection_fails_the_source() -> None:
     assert result.status.error == (
         "pbs: cannot connect (connection refused); check host and port (PBS: 8007)"
     )
+
+
+def test_verify_ssl_false_connects_and_the_report_is_told(pbs: PbsServer) -> None:
+    from collector.collection.security import pbs_transport
+
+    cfg = _config(pbs, verify_ssl=False)
+    assert _collect(cfg).status.complete
+    (note,) = pbs_transport(cfg)
+    assert (note.subject, note.what, note.incomplete) == ("pbs:pbs", "security", False)
+    assert note.reason == (
+        "TLS certificate not verified (verify_ssl = false): anyone on the path could "
+        "impersonate PBS and read the token; pin its certificate with fingerprint instead"
+    )
+    assert pbs_transport(_config(pbs)) == ()
