@@ -22,7 +22,7 @@ from collector.report.diff import FindingStatus
 SUBJECTS_SHOWN = 5
 """Per hint, the subjects listed in the default view; ``--details`` has every finding."""
 GAPS_SHOWN = 3
-"""Coverage gaps (and, per source, incomplete reads) listed in the default view."""
+"""Incomplete reads listed per failed or incomplete source in the default view."""
 
 
 def _headline(report: Report, view: View) -> list[str]:
@@ -50,8 +50,10 @@ def _sources(report: Report, view: View) -> list[str]:
     coverage = [(s.name, g) for s in sources for g in s.gaps if not g.incomplete]
     head = f"Sources: {complete} of {len(sources)} complete"
     if coverage:
+        # Counted, not listed: a coverage gap only narrows what a check can see (that check
+        # stays silent), and every error should fit on the first screen; --details lists them.
         head += f"; {len(coverage)} coverage gap{'s' if len(coverage) > 1 else ''}"
-        head += " (checks that could not see everything stay silent)"
+        head += " (--details lists them)"
     lines = wrap(head, width, hang="  ")
     for source in sources:
         if source.complete:
@@ -65,18 +67,22 @@ def _sources(report: Report, view: View) -> list[str]:
             lines.append(one_line(f"    {gap.subject} {gap.what}: {gap.reason}", width))
         if len(incomplete) > GAPS_SHOWN:
             lines += _more(len(incomplete) - GAPS_SHOWN, "    ", width)
-    for name, gap in coverage[:GAPS_SHOWN]:
-        lines.append(one_line(f"  gap {name}: {gap.subject} {gap.what}: {gap.reason}", width))
-    if len(coverage) > GAPS_SHOWN:
-        lines += _more(len(coverage) - GAPS_SHOWN, "  ", width)
     return lines
 
 
 def _group(group: RuleGroup, view: View, new: set[tuple[str, str]]) -> list[str]:
     width = view.columns
-    title = f"{group.severity.value.upper()} {group.rule} ({group.count})"
+    label = group.severity.value.upper()
+    if group.count == 1:
+        # One finding: its subject and message say what the rule's summary would, on one line.
+        (finding,) = group.hints[0].findings
+        mark = "NEW " if (finding.rule, finding.subject) in new else ""
+        line = f"{label} {group.rule}: {finding.subject}  {mark}{finding.message}"
+        lines = _painted([one_line(line, width)], label, group.severity.value, view)
+        return lines + wrap(group.hints[0].hint, width, indent="  fix: ", hang="       ")
+    title = f"{label} {group.rule} ({group.count})"
     lines = wrap(f"{title}: {group.summary}" if group.summary else title, width, hang="  ")
-    lines = _painted(lines, group.severity.value.upper(), group.severity.value, view)
+    lines = _painted(lines, label, group.severity.value, view)
     for hint in group.hints:
         lines += wrap(hint.hint, width, indent="  fix: ", hang="       ")
         shown = hint.findings[:SUBJECTS_SHOWN]
@@ -107,8 +113,14 @@ def _actions(report: Report, view: View) -> list[str]:
     new = (
         {(f.rule, f.subject) for f in changes.findings_of(FindingStatus.NEW)} if changes else set()
     )
+    previous = None
     for group in groups:
-        lines += ["", *_group(group, view, new)]
+        # A blank line between severities, none between rules: a rule starts with its
+        # severity in capitals, and every error should fit on the first screen.
+        if group.severity is not previous:
+            lines.append("")
+        lines += _group(group, view, new)
+        previous = group.severity
     notes = []
     if hidden:
         notes.append(f"{hidden} below {view.min_severity.value} not shown (--min-severity)")
