@@ -101,7 +101,11 @@ def run_report(
     with fewer_gc_passes():
         results = collect_all(sources)
         inventory = build_inventory(
-            results, docker=config.docker, classify=config.classify, ownership=config.ownership
+            results,
+            docker=config.docker,
+            classify=config.classify,
+            ownership=config.ownership,
+            systems=config.architecture.systems,
         )
         inventory = note_weakened_placements(inventory)
         now_epoch = now.timestamp() if now is not None else None

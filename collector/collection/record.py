@@ -20,7 +20,9 @@ from typing import Protocol
 from collector.collection.orchestrate import run_report
 from collector.config import Config
 from collector.contract import Source
+from collector.errors import ConfigError
 from collector.recording.config_out import recorded_config
+from collector.recording.declaration_out import anonymised_patterns, declaration_files
 from collector.recording.meta import META_FILE, meta_text
 from collector.recording.pseudonym import Pseudonymiser
 from collector.recording.store import check_out_dir, publish, staging_dir, write_text_atomically
@@ -41,6 +43,13 @@ class RecordOptions:
     """None: a faithful (redacted) recording; otherwise how to anonymise it."""
     salt: bytes | None = None
     """Fixed salt for ``--anonymise`` (same salt, same pseudonyms); None: a random one."""
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot copy {path} into the recording: {exc}") from None
 
 
 def record_lab(
@@ -64,6 +73,7 @@ def record_lab(
         final, pseudo = raw, None
         if options.anonymiser is not None:
             names = [rule.name for rule in config.classify if rule.name]
+            names += anonymised_patterns(config)
             pseudo = Pseudonymiser(options.salt or secrets.token_bytes(32), names)
             final = staging / "anonymised"
             options.anonymiser(raw, final, pseudo)
@@ -71,6 +81,9 @@ def record_lab(
         moment = datetime.fromisoformat(report.generated_at.replace("Z", "+00:00"))
         write_text_atomically(final / META_FILE, meta_text(moment))
         write_text_atomically(final / "config.toml", recorded_config(config, pseudo))
+        if pseudo is None:  # the declaration as written, so a replay reads the same lines
+            for name, path in declaration_files(config).items():
+                write_text_atomically(final / name, _read(path))
         publish(final, options.out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

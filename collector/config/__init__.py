@@ -7,6 +7,8 @@
 - ``pbs``     ``[[pbs]]``: Proxmox Backup Servers (``PbsConfig``)
 - ``rules``   ``[rules.<id>]``, ``[[rules.classify]]``, ``[[waivers]]`` and the owner settings
 - ``job``     ``[collect]``, ``[history]``, ``[[notify]]`` and ``[record]``
+- ``declaration`` ``[[systems]]`` and ``[architecture]``: the declared systems, from the config,
+  a TOML file or the systems table of a wiki page (``page`` reads that table)
 - ``secrets`` reading a source's secret from the environment variable or file it names
 """
 

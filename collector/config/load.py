@@ -1,7 +1,8 @@
 """The whole configuration: ``Config``, built once from the TOML file and checked on the way.
 
 ``load_config`` reads the file and ``parse_config`` checks every table: the sources, the rules
-and what they need (classify entries, waivers, owners), and how a run behaves (deadline,
+and what they need (classify entries, waivers, owners), the declared systems (with the wiki page
+or file they are written in), and how a run behaves (deadline,
 history, notifications, recording). Nothing later reads raw TOML: every layer gets its own typed,
 frozen settings from ``Config``. A ``Config()`` with no arguments is a valid empty config.
 """
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from collector.config.declaration import Architecture, parse_architecture
 from collector.config.job import (
     RecordSettings,
     parse_collect,
@@ -45,6 +47,8 @@ TOP_LEVEL = (
     "history",
     "notify",
     "record",
+    "architecture",
+    "systems",
 )
 
 
@@ -64,6 +68,8 @@ class Config:
     notify: tuple[NotifyTarget, ...] = ()
     collect: RunLimits = field(default_factory=RunLimits)
     record: RecordSettings = field(default_factory=RecordSettings)
+    architecture: Architecture = field(default_factory=Architecture)
+    """The declared systems (``[[systems]]``, ``[architecture]`` page and file)."""
     path: Path | None = None
     """The file it was loaded from; None for a config built in code."""
 
@@ -90,6 +96,7 @@ def parse_config(
         history=parse_history(doc, file, path.parent if path is not None else None),
         notify=parse_notify(doc, file),
         record=parse_record(doc, file),
+        architecture=parse_architecture(doc, file, path.parent if path is not None else None),
         path=path,
     )
 

@@ -19,12 +19,17 @@ from collector.errors import ConfigError
 
 @dataclass(frozen=True, slots=True)
 class TablePath:
-    """Where a table stands in the file, as messages spell it: ``[history]``, ``[[docker]][2]``."""
+    """Where a table stands in the file, as messages spell it: ``[history]``, ``[[docker]][2]``,
+    or a row of a Markdown table: ``Architektur.md:14: table row 3, column 'Typ'``."""
 
     file: str
     header: str
     """How the table is written: ``[history]``, ``[[docker]]``, ``[rules.backup-stale]``."""
     index: int | None = None
+    line: int | None = None
+    """The line of ``file`` it is on (a Markdown table row): every message names it."""
+    columns: tuple[tuple[str, str], ...] = ()
+    """(key, column header as the file spells it): messages name a key by its column."""
 
     @classmethod
     def table(cls, file: str, *names: str) -> TablePath:
@@ -38,11 +43,16 @@ class TablePath:
         return self.header if self.index is None else f"{self.header}[{self.index}]"
 
     def key(self, name: str) -> str:
-        """The key's full path: ``[[docker]][2].url``."""
-        return f"{self}.{show_key(name)}"
+        """The key's full path: ``[[docker]][2].url``, or ``table row 3, column 'Typ'``."""
+        column = self.column(name)
+        return f"{self}, column '{column}'" if column is not None else f"{self}.{show_key(name)}"
+
+    def column(self, name: str) -> str | None:
+        return next((spelled for key, spelled in self.columns if key == name), None)
 
     def error(self, text: str) -> ConfigError:
-        return ConfigError(f"{self.file}: {text}")
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return ConfigError(f"{where}: {text}")
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

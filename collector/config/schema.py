@@ -178,6 +178,8 @@ def check_table(raw: object, fields: Sequence[Field], at: TablePath) -> Values:
     for spec in fields:
         if spec.name in table:
             found[spec.name] = check_value(spec, table[spec.name], at)
+        elif spec.required and at.column(spec.name) is not None:
+            raise at.error(f"{at.key(spec.name)} is empty; write {spec.expected} there")
         elif spec.required and spec.about:
             raise at.error(f"{at} is missing '{spec.name}' ({spec.about})")
         elif spec.required:

@@ -6,4 +6,8 @@
 - ``ownership``       who is responsible for each object, and where that answer came from
 - ``backup_jobs``     which backup jobs cover which guest (vzdump's own selection rules)
 - ``weak_placements`` placements decided with less evidence because a privilege was missing
+- ``running``         what runs, as systems a declaration can name (guests, containers,
+                      compose projects, pods)
+- ``declared``        the declared systems matched to what runs: ok, missing, mismatch,
+                      ambiguous, unknown; and the undeclared workloads
 """

@@ -1,6 +1,9 @@
 """Decide each workload's intended role (platform / service / unclassified) and say why.
 
 Order, first hit wins:
+0. the declaration of the lab's systems (``collector.correlation.declared``): the role written
+   in the row or ``[[systems]]`` entry that matched the workload. It names this very system,
+   so it wins over the patterns below;
 1. ``[[rules.classify]]`` entries from the config, in file order;
 2. for guests: hosting a container engine (a Docker host is a platform by definition);
 3. PVE tags ``platform`` / ``role-platform`` / ``service`` / ``role-service``, or the Docker label
@@ -100,8 +103,13 @@ def _from_tags(tags: Iterable[str]) -> RoleDecision | None:
 
 
 def classify_guest(
-    guest: Guest, rules: Iterable[ClassifyRule], hosted_engines: Iterable[str] = ()
+    guest: Guest,
+    rules: Iterable[ClassifyRule],
+    hosted_engines: Iterable[str] = (),
+    declared: RoleDecision | None = None,
 ) -> RoleDecision:
+    if declared is not None:
+        return declared
     decided = _from_rules(rules, form=guest.form, name=guest.name, tags=guest.tags, pool=guest.pool)
     if decided:
         return decided
@@ -118,7 +126,11 @@ def classify_guest(
     return RoleDecision(Role.UNCLASSIFIED, "no role tag, pool or classify rule matches")
 
 
-def classify_container(container: Container, rules: Iterable[ClassifyRule]) -> RoleDecision:
+def classify_container(
+    container: Container, rules: Iterable[ClassifyRule], declared: RoleDecision | None = None
+) -> RoleDecision:
+    if declared is not None:
+        return declared
     decided = _from_rules(
         rules,
         form=Form.CONTAINER,

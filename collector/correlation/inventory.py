@@ -21,8 +21,10 @@ from collector.correlation.backup_evidence import (
 )
 from collector.correlation.backup_join import join_backups
 from collector.correlation.classify import ClassifyRule, classify_container, classify_guest
+from collector.correlation.declared import Declared, DeclaredSystem, match_declared
 from collector.correlation.ownership import Owner, OwnershipSettings, resolve_owners
 from collector.correlation.placement import PlacementHints, place_engines
+from collector.correlation.running import running_systems
 from collector.model import (
     BackupServer,
     Cluster,
@@ -54,6 +56,8 @@ class Inventory:
     backup_servers: tuple[BackupServer, ...] = ()
     backup_supplied: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Cluster id → storage → the PBS namespace its backup volumes were read from."""
+    declared: Declared | None = None
+    """The declared systems matched to the lab; None when nothing is declared."""
 
     def nodes(self) -> Iterator[Node]:
         for cluster in self.clusters:
@@ -123,7 +127,8 @@ class Inventory:
     @cached_property
     def owners(self) -> Mapping[str, Owner | None]:
         """Id → owner (with where it came from), or None; see ``correlation.ownership``."""
-        return resolve_owners(self.by_id, self.parent, self.ownership)
+        declared = self.declared.owners if self.declared is not None else None
+        return resolve_owners(self.by_id, self.parent, self.ownership, declared)
 
     @cached_property
     def gaps(self) -> Mapping[tuple[str, str], Gap]:
@@ -151,32 +156,43 @@ def build_inventory(
     docker: Iterable[PlacementHints] = (),
     classify: Sequence[ClassifyRule] = (),
     ownership: OwnershipSettings | None = None,
+    systems: Sequence[DeclaredSystem] | None = None,
 ) -> Inventory:
     """Join the sources' results. ``docker`` are the ``[[docker]]`` sources' settings (explicit
-    placements), ``classify`` the ``[[rules.classify]]`` entries."""
+    placements), ``classify`` the ``[[rules.classify]]`` entries, ``systems`` the declared
+    systems (None: nothing declared; an empty declaration makes every workload undeclared)."""
     results = list(results)
+    ownership = ownership or OwnershipSettings()
     servers = tuple(r.backup_server for r in results if r.backup_server is not None)
     joined = join_backups(tuple(r.cluster for r in results if r.cluster is not None), servers)
     clusters = joined.clusters
     engines = tuple(r.engine for r in results if r.engine is not None)
+    sources = _with_backup_notes(results, clusters, joined.notes, joined.supplied, servers)
     placements = place_engines(engines, {d.name: d for d in docker}, clusters)
+    declared = None
+    if systems is not None:
+        running = running_systems(clusters, engines, placements, ownership)
+        declared = match_declared(systems, running, sources)
+    said = declared.roles if declared is not None else {}
     hosted = engines_by_host(placements)
     roles: dict[str, RoleDecision] = {}
     for cluster in clusters:
         for guest in cluster.guests:
-            roles[guest.id] = classify_guest(guest, classify, hosted.get(guest.id, ()))
+            hosting = hosted.get(guest.id, ())
+            roles[guest.id] = classify_guest(guest, classify, hosting, said.get(guest.id))
     for engine in engines:
         for container in engine.containers:
-            roles[container.id] = classify_container(container, classify)
+            roles[container.id] = classify_container(container, classify, said.get(container.id))
     return Inventory(
         clusters=clusters,
         engines=engines,
-        sources=_with_backup_notes(results, clusters, joined.notes, joined.supplied, servers),
+        sources=sources,
         placements=placements,
         roles=roles,
-        ownership=ownership or OwnershipSettings(),
+        ownership=ownership,
         backup_servers=servers,
         backup_supplied=joined.supplied,
+        declared=declared,
     )
 
 
@@ -249,11 +265,14 @@ def layer_of(item: object) -> Layer:
 
 
 def layer_of_id(item_id: str) -> Layer:
-    """The layer an id (or an id glob such as ``docker:*/web``) names, from its shape alone."""
+    """The layer an id (or an id glob such as ``docker:*/web``) names, from its shape alone;
+    ``declared:<form>/<name>`` (a declared system) by its form."""
     kind, _, rest = item_id.partition(":")
     parts = rest.split("/")
     if kind == "pbs":
         return Layer.BACKUP
+    if kind == "declared":  # declared:<form>/<name>: a guest's form, or a container's
+        return Layer.GUEST if parts[0] in ("vm", "lxc") else Layer.CONTAINER
     if kind == "docker":
         return Layer.CONTAINER if len(parts) > 1 else Layer.ENGINE
     if len(parts) == 1:

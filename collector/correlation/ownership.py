@@ -2,6 +2,10 @@
 
 An object's owner is, first match wins:
 
+0. the declaration of the lab's systems (``collector.correlation.declared``): the owner written
+   in the row or ``[[systems]]`` entry that matched the object. The declaration is the
+   architecture as written, so it wins over every marker found on the object; where the
+   object's own tag or label names someone else, the ``owner-mismatch`` rule says so;
 1. its own marker: a PVE tag ``<prefix><name>`` on a guest (``owner-alice``), the label
    ``homelab.owner`` on a container (or on its Podman pod) or in an engine's daemon labels
    (key configurable);
@@ -63,25 +67,43 @@ class Owner:
         return f"{self.name}: {self.origin}"
 
 
+def _tag_names(tags: tuple[str, ...], prefix: str) -> list[str]:
+    return [t[len(prefix) :] for t in tags if t.startswith(prefix) and len(t) > len(prefix)]
+
+
 def _from_tags(tags: tuple[str, ...], prefix: str) -> Owner | None:
-    names = [t[len(prefix) :] for t in tags if t.startswith(prefix) and len(t) > len(prefix)]
+    names = _tag_names(tags, prefix)
     if not names:
         return None
     return Owner(", ".join(names), "tag " + ", ".join(prefix + n for n in names))
 
 
-def own_owner(item: Item, settings: OwnershipSettings) -> Owner | None:
-    """The owner an object declares itself, or that the config or its pool gives it."""
-    declared: Owner | None = None
+def marked_owner(item: Item, settings: OwnershipSettings) -> Owner | None:
+    """The owner the object's own marker names: a guest's owner tag(s), a container's label (or
+    its Podman pod's) or an engine's daemon label; None without one."""
     if isinstance(item, Guest):
-        declared = _from_tags(item.tags, settings.tag_prefix.lower())
-    elif isinstance(item, Container | Engine):
+        return _from_tags(item.tags, settings.tag_prefix.lower())
+    if isinstance(item, Container | Engine):
         value = item.labels.get(settings.label, "").strip()
         kind = "label" if isinstance(item, Container) else "daemon label"
         if not value and isinstance(item, Container) and item.pod:
             value = item.pod_labels.get(settings.label, "").strip()  # its Podman pod's label
             kind = f"pod {item.pod} label"
-        declared = Owner(value, f"{kind} {settings.label}") if value else None
+        return Owner(value, f"{kind} {settings.label}") if value else None
+    return None
+
+
+def marked_owner_names(item: Item, settings: OwnershipSettings) -> tuple[str, ...]:
+    """Each name the object's own marker gives (two owner tags are two names)."""
+    if isinstance(item, Guest):
+        return tuple(_tag_names(item.tags, settings.tag_prefix.lower()))
+    owner = marked_owner(item, settings)
+    return (owner.name,) if owner is not None else ()
+
+
+def own_owner(item: Item, settings: OwnershipSettings) -> Owner | None:
+    """The owner an object declares itself, or that the config or its pool gives it."""
+    declared = marked_owner(item, settings)
     if declared:
         return declared
     for pattern, name in settings.owners.items():
@@ -100,15 +122,20 @@ def resolve_owners(
     items: Mapping[str, Item],
     parent: Callable[[str], str | None],
     settings: OwnershipSettings,
+    declared: Mapping[str, Owner] | None = None,
 ) -> dict[str, Owner | None]:
-    """Owner of every object in ``items``: its own, else its nearest owning ancestor's."""
+    """Owner of every object in ``items``: declared, else its own, else its nearest owning
+    ancestor's. ``declared`` maps ids to the owner the declaration of systems gives them."""
     resolved: dict[str, Owner | None] = {}
+    declared = declared or {}
 
     def owner_of(item_id: str, seen: frozenset[str]) -> Owner | None:
         if item_id in resolved:
             return resolved[item_id]
         item = items.get(item_id)
-        result = own_owner(item, settings) if item is not None else None
+        result = declared.get(item_id)
+        if result is None and item is not None:
+            result = own_owner(item, settings)
         up = parent(item_id)
         if result is None and up is not None and up not in seen:
             inherited = owner_of(up, seen | {item_id})

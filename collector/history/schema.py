@@ -47,5 +47,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, rule, subject)
     ) WITHOUT ROWID;
     """,
+    # 1 → 2: the status of each declared system (declared vs running).
+    """
+    CREATE TABLE declared (
+        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        subject TEXT NOT NULL,
+        name TEXT NOT NULL,
+        form TEXT NOT NULL,
+        status TEXT NOT NULL,
+        found TEXT,
+        PRIMARY KEY (run_id, subject)
+    ) WITHOUT ROWID;
+    """,
 )
 DB_SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,6 +7,7 @@ Schema (``PRAGMA user_version`` is its version; migrations live in ``schema.py``
     sources   run_id, kind, name, complete, error
     objects   run_id, id, form, name, parent, state, image, digest, role, owner
     findings  run_id, rule, subject, severity, message, first_seen, waived
+    declared  run_id, subject, name, form, status, found   (each declared system's status)
 
 Child rows go with their run (``ON DELETE CASCADE``). The database runs in WAL mode, so readers
 (``collect history``) never block the writer, and a run killed mid-transaction leaves the
@@ -26,6 +27,7 @@ from collector import __version__
 from collector.history.errors import HistoryError
 from collector.history.retention import RunAge, runs_to_prune
 from collector.history.schema import DB_SCHEMA_VERSION, MIGRATIONS
+from collector.report.declared_changes import DeclaredRecord
 from collector.report.diff import (
     FindingRecord,
     ObjectRecord,
@@ -36,6 +38,7 @@ from collector.report.diff import (
 P = ParamSpec("P")
 R = TypeVar("R")
 _OBJECT_COLUMNS = ("id", "form", "name", "parent", "state", "image", "digest", "role", "owner")
+_DECLARED_COLUMNS = ("subject", "name", "form", "status", "found")
 
 
 def _parse_time(text: str) -> datetime:
@@ -199,6 +202,11 @@ class HistoryStore:
                 for f in snapshot.findings
             ],
         )
+        conn.executemany(
+            f"INSERT INTO declared (run_id, {', '.join(_DECLARED_COLUMNS)}) "
+            f"VALUES (?{', ?' * len(_DECLARED_COLUMNS)})",
+            [(run_id, *(getattr(d, c) for c in _DECLARED_COLUMNS)) for d in snapshot.declared],
+        )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -243,6 +251,11 @@ class HistoryStore:
             " WHERE run_id = ? ORDER BY rule, subject",
             (run_id,),
         )
+        declared = conn.execute(
+            f"SELECT {', '.join(_DECLARED_COLUMNS)} FROM declared WHERE run_id = ?"
+            " ORDER BY subject",
+            (run_id,),
+        )
         return Snapshot(
             generated_at=row[0],
             sources=self.sources(run_id),
@@ -254,6 +267,7 @@ class HistoryStore:
             workloads=row[1],
             compliant=row[2],
             run_id=run_id,
+            declared=tuple(DeclaredRecord(*r) for r in declared),
         )
 
     @_db_errors

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from collector.history.store import HistoryStore
-from collector.report.diff import Snapshot, SourceRecord, source_key
+from collector.report.declared_changes import UNKNOWN_STATUS
+from collector.report.diff import Snapshot, SourceRecord, unseen
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,8 @@ def with_first_seen(store: HistoryStore, snapshot: Snapshot) -> Snapshot:
 
     A finding keeps the date of the earliest run of its unbroken streak. A run that lacks it
     breaks the streak only when the finding's source was complete in that run: an unreachable
-    source says nothing about whether the finding went away.
+    source says nothing about whether the finding went away (nor does a run in which a declared
+    system was unknown about the declaration findings).
     """
     pending = {f.key for f in snapshot.findings}
     found: dict[tuple[str, str], str] = {}
@@ -72,11 +74,15 @@ def with_first_seen(store: HistoryStore, snapshot: Snapshot) -> Snapshot:
             )
         }
         hidden = {s.key for s in store.sources(run_id) if not s.complete}
+        blind = store.query(
+            "SELECT 1 FROM declared WHERE run_id = ? AND status = ? LIMIT 1",
+            (run_id, UNKNOWN_STATUS),
+        )
         for key in list(pending):
             if key in present:
                 found[key] = present[key]
                 pending.discard(key)
-            elif source_key(key[1]) not in hidden:
+            elif not unseen(key, hidden, bool(blind)):
                 pending.discard(key)
     findings = tuple(
         replace(f, first_seen=found.get(f.key, snapshot.generated_at)) for f in snapshot.findings

@@ -10,6 +10,7 @@ from typing import Any
 
 from collector import __version__
 from collector.render.changes import changes_line, since_text
+from collector.render.declared import declared_change_lines
 from collector.render.sections import headline
 from collector.report.build import Report
 from collector.report.diff import FindingChange, FindingStatus
@@ -56,6 +57,7 @@ def build_notification(report: Report, title: str, location: str | None) -> Noti
     lines = [headline(report), changes_line(changes)]
     lines += _listed("New findings", new)
     lines += _listed("Resolved findings", resolved)
+    lines += declared_change_lines(changes)[:MAX_LISTED]
     if location:
         lines.append(f"Report: {location}")
     summary = report.summary

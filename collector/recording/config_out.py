@@ -2,7 +2,8 @@
 
 It is written from the typed ``Config``, not copied from the user's file, so only what a
 replay uses gets in: the sources, ``[[rules.classify]]``, the ``[rules.<id>]`` settings that
-differ from the defaults (owners included) and ``waivers``; loading it gives back the same
+differ from the defaults (owners included), ``waivers`` and the declared systems
+(``collector.recording.declaration_out``); loading it gives back the same
 settings. Tables replay ignores stay out (``notify``, ``history``, ``record``, ...): a
 webhook URL is a credential.
 
@@ -14,8 +15,6 @@ answers, so placements still join) and file paths become neutral ones.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import MISSING, fields
@@ -25,11 +24,14 @@ from urllib.parse import urlsplit
 from collector import __version__
 from collector.config import Config, DockerConfig, PbsConfig, ProxmoxConfig
 from collector.correlation.classify import ClassifyRule
+from collector.recording.declaration_out import recorded_declaration
 from collector.recording.pseudonym import Pseudonymiser
 from collector.rules import RuleSetting, default_rule_settings
 from collector.rules.waivers import Waiver
+from collector.toml_writer import dumps_toml
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+__all__ = ["anonymise_url", "dumps_toml", "recorded_config"]
+
 _NODE_ID = re.compile(r"(pve:[^/\s]+/node/)([^/\s]+)")
 
 
@@ -52,6 +54,7 @@ def recorded_config(config: Config, pseudo: Pseudonymiser | None = None) -> str:
     if config.waivers:
         waivers = [_waiver(w) for w in config.waivers]
         doc["waivers"] = _references(waivers, pseudo) if pseudo else waivers
+    doc.update(recorded_declaration(config, pseudo))
     header = (
         f"# Recorded by collect record (homelab-collector {__version__}).\n"
         "# Replay: collect report --replay <this folder>. No secret is stored here: *_env keys\n"
@@ -172,54 +175,3 @@ def _references(value: Any, pseudo: Pseudonymiser) -> Any:
 def _node(match: re.Match[str], pseudo: Pseudonymiser) -> str:
     name = match.group(2)
     return match.group(1) + (name if any(c in name for c in "*?[") else pseudo.host(name))
-
-
-# -- a TOML writer for the values a config holds (the standard library only reads TOML) ---------
-
-
-def dumps_toml(doc: Mapping[str, Any]) -> str:
-    lines: list[str] = []
-    _table(doc, [], lines)
-    return "\n".join(lines).strip("\n") + "\n"
-
-
-def _key(name: str) -> str:
-    return name if _BARE_KEY.fullmatch(name) else _scalar(name)
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, dt.date | dt.time):  # TOML dates and times are bare ISO 8601
-        return value.isoformat()
-    if isinstance(value, str):
-        # JSON's escapes are valid TOML ones, except for surrogate pairs (hence not ASCII-only)
-        # and DEL, which JSON leaves alone and a TOML basic string must escape.
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-    if isinstance(value, list):
-        return "[" + ", ".join(_scalar(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{_key(k)} = {_scalar(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def _table(table: Mapping[str, Any], path: list[str], lines: list[str]) -> None:
-    nested = {k: v for k, v in table.items() if isinstance(v, Mapping) or _is_table_array(v)}
-    for key, value in table.items():
-        if key not in nested:
-            lines.append(f"{_key(key)} = {_scalar(value)}")
-    for key, value in nested.items():
-        header = ".".join(_key(p) for p in [*path, key])
-        if isinstance(value, Mapping):
-            lines += ["", f"[{header}]"]
-            _table(value, [*path, key], lines)
-        else:
-            for item in value:
-                lines += ["", f"[[{header}]]"]
-                _table(item, [*path, key], lines)

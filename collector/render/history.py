@@ -16,6 +16,7 @@ from collector.render.changes import (
     persisting_table,
     unknown_note,
 )
+from collector.render.declared import declared_change_lines
 from collector.render.sections import Table
 from collector.report.diff import Changes
 from collector.report.document import changes_document
@@ -78,5 +79,6 @@ def render_diff(changes: Changes, newer: int, fmt: ListFormat) -> str:
             _section("Inventory changes", object_changes_table(changes)),
             _section("Finding changes", finding_changes_table(changes)),
             _section("Still open", persisting_table(changes)),
+            *(f"{line}\n" for line in declared_change_lines(changes)),
         ]
     )

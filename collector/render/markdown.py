@@ -3,9 +3,9 @@
 Order: front matter, title and headline, a Mermaid diagram of the layers, sources (with coverage
 gaps), summary and compliance by layer, changes, the findings grouped by rule (worst first, each
 hint once, then its subjects), waived findings, backups (per guest, and the backup servers'
-datastores and jobs), and the inventory as a tree. Long parts fold in ``<details>``. Every piece
-of lab and rule text passes through ``collector.render.mdtext``, so a name, label or hint can
-neither inject HTML or Markdown nor blow the page up.
+datastores and jobs), declared vs running, and the inventory as a tree. Long parts fold in
+``<details>``. Every piece of lab and rule text passes through ``collector.render.mdtext``, so a
+name, label or hint can neither inject HTML or Markdown nor blow the page up.
 """
 
 from __future__ import annotations
@@ -19,6 +19,12 @@ from collector.render.changes import (
     persisting_table,
     since_text,
     unknown_note,
+)
+from collector.render.declared import (
+    declared_change_lines,
+    declared_summary,
+    declared_table,
+    undeclared_table,
 )
 from collector.render.sections import (
     Table,
@@ -76,6 +82,18 @@ def _changes(report: Report) -> str:
     parts += ["### Inventory changes\n", _table(object_changes_table(changes), "changes")]
     parts += ["### Finding changes\n", _table(finding_changes_table(changes), "findings")]
     parts += ["### Still open\n", _table(persisting_table(changes), "rules")]
+    if lines := declared_change_lines(changes):
+        parts += ["### Declared systems changed\n", "".join(f"- {mdtext.text(x)}\n" for x in lines)]
+    return "\n".join(parts)
+
+
+def _declared(report: Report) -> str:
+    """Each declared system with its status and where it runs; then the undeclared."""
+    parts = [f"{mdtext.text(declared_summary(report), 1000)}\n"]
+    if report.inventory.declared is not None:
+        parts.append(_table(declared_table(report), "declared systems"))
+        parts += ["### Undeclared\n", "Running workloads no declared system covers.\n"]
+        parts.append(_table(undeclared_table(report), "workloads"))
     return "\n".join(parts)
 
 
@@ -154,6 +172,8 @@ def render_markdown(report: Report, view: View | None = None) -> str:
             if report.inventory.backup_servers
             else []
         ),
+        "## Declared vs running\n",
+        _declared(report),
         "## Inventory\n",
         _inventory(report),
     ]

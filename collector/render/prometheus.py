@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from collector.correlation.declared import Status
 from collector.correlation.inventory import Inventory, form_of, layer_of, layer_of_id
 from collector.model import Layer, Severity, SourceKind
 from collector.report.build import Report
@@ -47,6 +48,10 @@ FAMILIES: Mapping[str, str] = {
     "source_requests": "API requests made to the source during the run.",
     "source_gaps": "Things the source could not read (coverage gaps), incomplete ones included.",
     "engine_info": "Container engines: product (docker, podman) and version; always 1.",
+    "declared_systems": "Declared systems by status: ok, missing, mismatch, ambiguous, unknown "
+    "(absent when nothing is declared).",
+    "undeclared_workloads": "Running workloads no declared system covers (absent when nothing "
+    "is declared).",
 }
 
 _LAYER_KINDS = {
@@ -167,4 +172,9 @@ def render_prometheus(report: Report) -> str:
             product=engine.product.value,
             version=engine.version or "",
         )
+    if inventory.declared is not None:
+        statuses = Counter(m.status for m in inventory.declared.matches)
+        for status in Status:
+            out.add("declared_systems", statuses[status], status=status.value)
+        out.add("undeclared_workloads", len(inventory.declared.undeclared))
     return out.text()

@@ -2,7 +2,8 @@
 
 The default view, top to bottom: the headline; the sources that failed or could not see
 everything; what needs action, grouped by rule, worst first, each hint once with its subjects
-under it; compliance per layer, one line each; what changed since the last run. The full
+under it; compliance per layer, one line each; the declared systems that are not as declared;
+what changed since the last run. The full
 per-finding table and the other full sections come with ``View.details``, the inventory tree
 with ``View.inventory`` (``--details``, ``--inventory``). Nothing is ever wider than
 ``View.width``; lab text is cleaned of control characters first (``collector.text``).
@@ -10,8 +11,10 @@ with ``View.inventory`` (``--details``, ``--inventory``). Nothing is ever wider 
 
 from __future__ import annotations
 
+from collector.correlation.declared import Status
 from collector.render.actions import RuleGroup, hidden_below, needs_action
 from collector.render.changes import changes_line, unknown_note
+from collector.render.declared import declared_change_lines, declared_differs, declared_summary
 from collector.render.fit import one_line, wrap
 from collector.render.sections import headline, layer_compliance_table, report_time
 from collector.render.table_details import details_sections, fitted, inventory_section
@@ -142,12 +145,32 @@ def _layers(report: Report, view: View) -> list[str]:
     return [one_line(title, view.columns), *table.splitlines()]
 
 
+def _declared(report: Report, view: View) -> list[str]:
+    """The declaration's tally and the systems that are not as declared (none: no block)."""
+    declared = report.inventory.declared
+    if declared is None:
+        return []
+    width = view.columns
+    lines = wrap(f"Declared vs running: {declared_summary(report)}", width, hang="  ")
+    off = [m for m in declared.matches if m.status is not Status.OK]
+    column = max((len(m.status.value) for m in off), default=0)
+    for match in off[:SUBJECTS_SHOWN]:
+        system = f"{match.system.form.value} {match.system.name}"
+        status = f"{match.status.value:<{column}}"
+        lines.append(one_line(f"  {status}  {system}: {declared_differs(match)}", width))
+    if len(off) > SUBJECTS_SHOWN:
+        lines += _more(len(off) - SUBJECTS_SHOWN, "  ", width)
+    return lines
+
+
 def _changes(report: Report, view: View) -> list[str]:
     if report.changes is None:
         return []
     lines = wrap(changes_line(report.changes), view.columns, hang="  ")
     if note := unknown_note(report.changes):
         lines += wrap(note, view.columns, indent="  ", hang="  ")
+    for line in declared_change_lines(report.changes):
+        lines += wrap(line, view.columns, indent="  ", hang="    ")
     return lines
 
 
@@ -155,7 +178,10 @@ def _footer(view: View) -> list[str]:
     wanted = [
         flag
         for flag, shown in (
-            ("--details (every finding, sources, gaps, changes, backups)", view.details),
+            (
+                "--details (every finding, sources, gaps, changes, backups, declared systems)",
+                view.details,
+            ),
             ("--inventory (the tree of every object)", view.inventory),
         )
         if not shown
@@ -170,6 +196,7 @@ def render_table(report: Report, view: View | None = None) -> str:
         _sources(report, view),
         _actions(report, view),
         _layers(report, view),
+        _declared(report, view),
         _changes(report, view),
         _footer(view),
     ]

@@ -2,8 +2,8 @@
 
 Each is a titled tabulate table fitted to the view's width (``collector.render.fit``): sources,
 summary, findings by layer and rule, the changes in full, every finding (waived ones with their
-reason), the coverage gaps, the backups per guest and the backup servers; and the inventory as a
-tree.
+reason), the coverage gaps, the backups per guest and the backup servers, declared vs running;
+and the inventory as a tree.
 """
 
 from __future__ import annotations
@@ -15,6 +15,12 @@ from collector.render.changes import (
     object_changes_table,
     persisting_table,
     unknown_note,
+)
+from collector.render.declared import (
+    declared_change_lines,
+    declared_summary,
+    declared_table,
+    undeclared_table,
 )
 from collector.render.fit import fit_table, wrap
 from collector.render.sections import (
@@ -30,6 +36,7 @@ from collector.render.sections import (
 )
 from collector.render.view import View
 from collector.report.build import Report
+from collector.report.diff import Changes
 
 _COUNTS = frozenset({"count", "open", "waived", "still open"})
 _SEVERITY_COLUMNS = ("severity",)
@@ -69,8 +76,37 @@ def _changes(report: Report, view: View) -> str:
             _section("Inventory changes", object_changes_table(changes), view),
             _section("Finding changes", finding_changes_table(changes), view),
             _section("Still open", persisting_table(changes), view),
+            *_declared_changes(changes, view),
         ]
     )
+
+
+def _declared_changes(changes: Changes, view: View) -> list[str]:
+    """Only when a declared system changed status: most labs declare nothing."""
+    lines = [
+        x for line in declared_change_lines(changes) for x in wrap(line, view.columns, hang="  ")
+    ]
+    if not lines:
+        return []
+    title = "Declared systems changed"
+    return [f"{title}\n{'=' * len(title)}\n" + "\n".join(lines) + "\n"]
+
+
+def declared_section(report: Report, view: View) -> str:
+    """Declared vs running in full: every declared system, then the undeclared workloads."""
+    title = "Declared vs running"
+    head = (
+        f"{title}\n{'=' * len(title)}\n"
+        + "\n".join(wrap(declared_summary(report), view.columns, hang="  "))
+        + "\n"
+    )
+    if report.inventory.declared is None:
+        return head
+    systems = _section("Declared systems", declared_table(report), view)
+    undeclared = _section(
+        "Undeclared (running, no declared system covers it)", undeclared_table(report), view
+    )
+    return "\n".join([head, systems, undeclared])
 
 
 def details_sections(report: Report, view: View) -> str:
@@ -90,6 +126,7 @@ def details_sections(report: Report, view: View) -> str:
                 if report.inventory.backup_servers
                 else []
             ),
+            declared_section(report, view),
         ]
     )
 

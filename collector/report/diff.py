@@ -1,22 +1,33 @@
 """What changed between two runs: a pure comparison of two snapshots (no I/O, no clock).
 
-A snapshot is what the history keeps of one run: its sources, one record per inventory object and
-its findings. ``diff(base, current)`` says which objects were added, removed, moved (node, engine
-or host changed) or changed (state, image, digest, role, owner), and which findings are new,
-resolved, gone (its object disappeared: nothing was fixed) or persisting, with the date they
-were first seen.
+A snapshot is what the history keeps of one run: its sources, one record per inventory object,
+its findings and the status of each declared system. ``diff(base, current)`` says which objects
+were added, removed, moved (node, engine or host changed) or changed (state, image, digest, role,
+owner), which findings are new, resolved, gone (its object disappeared: nothing was fixed) or
+persisting, with the date they were first seen, and which declared systems changed status
+("declared system X went missing").
 
 Missing data is never a change. A source that is incomplete in the newer run hides nothing: its
 objects that are absent are *not* reported as removed and its findings that are absent are *not*
 reported as resolved; a value that became unknown in an incomplete run is not a change either.
 Symmetrically, objects of a source that was incomplete in the older run are not reported as added.
+A declared system whose status is unknown (a source that could hold it was not read) changes
+nothing, and a declaration finding absent from a run with such a system is not resolved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from collector.report.declared_changes import (
+    UNKNOWN_STATUS,
+    DeclaredChange,
+    DeclaredRecord,
+    declared_changes,
+)
+from collector.rules.declared import RULES as DECLARATION_RULES
 
 UNKNOWN_VALUES = (None, "unknown")
 _SEVERITY_RANK = {"error": 2, "warning": 1, "info": 0}
@@ -31,6 +42,7 @@ _PARENT_FIELD = {
     "pbs-datastore": "server",
 }
 COMPARED_FIELDS = ("state", "image", "digest", "role", "owner")
+DECLARATION_RULE_IDS = frozenset(rule.id for rule in DECLARATION_RULES)
 
 
 class ChangeKind(StrEnum):
@@ -117,6 +129,7 @@ class Snapshot:
     workloads: int = 0
     compliant: int = 0
     run_id: int | None = None
+    declared: tuple[DeclaredRecord, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -125,6 +138,27 @@ class Snapshot:
     @property
     def incomplete_sources(self) -> frozenset[str]:
         return frozenset(s.key for s in self.sources if not s.complete)
+
+    @property
+    def declared_unknown(self) -> bool:
+        """Some declared system may exist unseen: declaration findings absent from this run
+        prove nothing."""
+        return any(d.status == UNKNOWN_STATUS for d in self.declared)
+
+    def hides(self, finding: FindingRecord) -> bool:
+        """Whether this run could not have seen ``finding`` (so its absence means nothing)."""
+        return unseen(finding.key, self.incomplete_sources, self.declared_unknown)
+
+
+def unseen(
+    key: tuple[str, str], incomplete_sources: Collection[str], declared_unknown: bool
+) -> bool:
+    """Whether a run could not have seen the finding ``key`` (rule, subject): its subject's
+    source was incomplete, or it is a declaration finding and a declared system was unknown."""
+    rule, subject = key
+    if source_key(subject) in incomplete_sources:
+        return True
+    return rule in DECLARATION_RULE_IDS and declared_unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +199,7 @@ class Changes:
     findings: tuple[FindingChange, ...] = ()
     unknown_sources: tuple[str, ...] = ()
     """Sources incomplete in this run: their absent objects/findings are not called removed."""
+    declared: tuple[DeclaredChange, ...] = ()
 
     def objects_of(self, kind: ChangeKind) -> tuple[ObjectChange, ...]:
         return tuple(c for c in self.objects if c.kind is kind)
@@ -180,8 +215,10 @@ class Changes:
     @property
     def empty(self) -> bool:
         """Nothing an operator must read: no object change, no new or resolved finding."""
-        return not self.objects and not any(
-            f.status is not FindingStatus.PERSISTING for f in self.findings
+        return (
+            not self.objects
+            and not self.declared
+            and not any(f.status is not FindingStatus.PERSISTING for f in self.findings)
         )
 
 
@@ -262,10 +299,9 @@ def _finding_changes(base: Snapshot, current: Snapshot) -> list[FindingChange]:
         if first_seen is None:
             first_seen = base.generated_at if earlier is not None else current.generated_at
         result.append(FindingChange(status, f.rule, f.subject, f.severity, f.message, first_seen))
-    hidden = current.incomplete_sources
     vanished = {o.id for o in base.objects} - {o.id for o in current.objects}
     for key, f in old.items():
-        if key not in new and source_key(f.subject) not in hidden:
+        if key not in new and not current.hides(f):
             status = FindingStatus.GONE if f.subject in vanished else FindingStatus.RESOLVED
             if key in waived_now:
                 status = FindingStatus.WAIVED
@@ -294,6 +330,7 @@ def diff(base: Snapshot | None, current: Snapshot) -> Changes | None:
         objects=tuple(_object_changes(base, current)),
         findings=tuple(_finding_changes(base, current)),
         unknown_sources=tuple(sorted(current.incomplete_sources)),
+        declared=declared_changes(base.declared, current.declared),
     )
 
 

@@ -25,6 +25,7 @@ from collector.model import (
 )
 from collector.report.backups import guest_backups
 from collector.report.build import Report
+from collector.report.declared import declared_document
 from collector.report.diff import Changes
 from collector.report.tree import Row, walk
 
@@ -248,6 +249,7 @@ def report_document(report: Report) -> dict[str, Any]:
         ],
         "inventory": [_item(row, inv) for row in walk(inv)],
         "backups": backups_document(inv),
+        "declared": declared_document(inv.declared),
     }
 
 
@@ -283,6 +285,18 @@ def changes_document(changes: Changes | None) -> dict[str, Any] | None:
     if changes is None:
         return None
     return {
+        "declared": [
+            {
+                "subject": d.subject,
+                "name": d.name,
+                "form": d.form,
+                "before": d.before,
+                "after": d.after,
+                "found_before": d.found_before,
+                "found_after": d.found_after,
+            }
+            for d in changes.declared
+        ],
         "base_run": changes.base_run,
         "base_generated_at": changes.base_generated_at,
         "counts": changes.counts(),

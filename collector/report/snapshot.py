@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from collector.report.build import Report
+from collector.report.declared_changes import DeclaredRecord
 from collector.report.diff import (
     FindingRecord,
     ObjectRecord,
@@ -46,6 +47,20 @@ def _object(item: Mapping[str, Any]) -> ObjectRecord:
     )
 
 
+def _declared(doc: Mapping[str, Any]) -> tuple[DeclaredRecord, ...]:
+    declared = doc.get("declared") or {}
+    return tuple(
+        DeclaredRecord(
+            subject=str(d["subject"]),
+            name=str(d["name"]),
+            form=str(d["form"]),
+            status=str(d["status"]),
+            found=", ".join(str(r["id"]) for r in d.get("found", ())) or None,
+        )
+        for d in declared.get("systems", ())
+    )
+
+
 def snapshot_from_document(doc: Mapping[str, Any]) -> Snapshot:
     summary = doc.get("summary") or {}
     return Snapshot(
@@ -74,6 +89,7 @@ def snapshot_from_document(doc: Mapping[str, Any]) -> Snapshot:
         ),
         workloads=int(summary.get("workloads", 0)),
         compliant=int(summary.get("compliant", 0)),
+        declared=_declared(doc),
     )
 
 

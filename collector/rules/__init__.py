@@ -17,6 +17,7 @@ from collector.model import Finding, Severity
 from collector.rules.architecture import RULES as PLACEMENT_RULES
 from collector.rules.backup import RULES as BACKUP_RULES
 from collector.rules.base import Hit, ParamValue, Rule, RuleContext, param_value
+from collector.rules.declared import RULES as DECLARATION_RULES
 from collector.rules.monitoring import RULES as MONITORING_RULES
 from collector.rules.operations import RULES as OPERATIONS_RULES
 from collector.rules.restore import RULES as RESTORE_RULES
@@ -43,6 +44,7 @@ ALL_RULES: tuple[Rule, ...] = (
     + RESTORE_RULES
     + MONITORING_RULES
     + OPERATIONS_RULES
+    + DECLARATION_RULES
     + WAIVER_RULES
 )
 RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in ALL_RULES}

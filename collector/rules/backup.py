@@ -42,7 +42,10 @@ def _kind(guest: Guest) -> str:
 
 
 def backup_missing(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
+    declined = inventory.declared.backup_not_needed if inventory.declared else frozenset()
     for cluster, guest in _guests(inventory):
+        if guest.id in declined:
+            continue  # its declared system says it needs no backup (Backup: no)
         listed = cluster.not_backed_up is not None and guest.vmid in cluster.not_backed_up
         pve_says = " (PVE's not-backed-up list agrees)" if listed else ""
         if cluster.backup_jobs is None:

@@ -52,10 +52,10 @@ def test_backup_findings(report: Report) -> None:
     assert set(_by(report, "backup-missing")) == {
         guest("qemu/112"),  # only in a disabled job
         guest("qemu/116"),
-        guest("lxc/209"),
         guest("lxc/210"),
     }  # templates 9000/9001 are in PVE's not-backed-up list but exempt
     # 202's age comes from PBS (PVE's token may not see the pbs storage), 302's from PVE.
+    # lxc/209 scratch is in no job either, but its row in Architektur.md says Backup: nein
     assert set(_by(report, "backup-stale")) == {guest("lxc/202"), guest("lxc/302")}
     assert _by(report, "backup-partial") == {guest("qemu/106"): True}
 
@@ -116,11 +116,13 @@ def test_owners_are_inherited_and_overridden(report: Report) -> None:
         "alice",
         "pve:homelab/qemu/110",
     )
-    webserver = owners["docker:apps/paperless-webserver"]
+    webserver = owners["docker:apps/paperless-webserver"]  # its project's row comes first
     assert webserver is not None and (webserver.name, webserver.source) == (
         "bob",
-        "label homelab.owner",
+        "declared in Architektur.md:40",
     )
+    runner = owners["docker:lab/code-server"]  # declared nowhere: its own label
+    assert runner is not None and (runner.name, runner.source) == ("bob", "label homelab.owner")
     assert owners["pve:homelab/node/pve1"] is None
 
 
@@ -145,3 +147,37 @@ def test_json_carries_the_backup_servers_and_each_guests_backup_evidence(report:
         rows["pve:homelab/lxc/209"]["jobs"] == [] and rows["pve:homelab/lxc/209"]["newest"] is None
     )
     assert doc["summary"]["counts_by_layer"]["backup"] == 3
+
+
+def test_the_declaration_fires_every_declaration_rule_where_it_was_meant_to(
+    report: Report,
+) -> None:
+    """fixtures/demo-lab/Architektur.md, the German systems table (see the generator)."""
+    assert _by(report, "form-mismatch") == {"pve:homelab/lxc/210": False}  # unifi: VM → LXC
+    assert _by(report, "declared-ambiguous") == {"declared:vm/docker-lab": False}
+    assert _by(report, "owner-mismatch") == {"pve:homelab/lxc/208": False}  # wiki: alice / bob
+    assert _by(report, "host-mismatch") == {"docker:apps/compose/vaultwarden": False}
+    assert _by(report, "declared-missing") == {"declared:compose/gitea@apps": False}
+    assert set(_by(report, "undeclared")) == {
+        "pve:homelab/qemu/112",
+        "docker:apps/it-tools",
+        "docker:pve3/portainer_agent",
+        "docker:lab/code-server",
+        "docker:lab/compose/ci",
+        "docker:pods/grafana",
+        "docker:pods/vaultwarden",
+        "docker:pods/compose/monitoring",
+        "docker:pods/compose/paperless",
+    }
+    declared = report.inventory.declared
+    assert declared is not None
+    statuses = Counter(m.status.value for m in declared.matches)
+    assert statuses == {"ok": 28, "mismatch": 3, "ambiguous": 1, "missing": 1}
+    # paperless runs as a project on apps and on pods: its host picks the one on apps.
+    paperless = next(m for m in declared.matches if m.system.name == "paperless")
+    assert [r.id for r in paperless.found] == ["docker:apps/compose/paperless"]
+    k3s = next(m for m in declared.matches if m.system.name == "k3s-*")
+    assert [r.name for r in k3s.found] == ["k3s-cp-01", "k3s-worker-01", "k3s-worker-02"]
+    # k3s has no Rolle in the table: the classify rule still decides; opnsense's row does.
+    assert report.inventory.roles["pve:homelab/qemu/101"].reason.startswith("[[rules.classify]]")
+    assert report.inventory.roles["pve:homelab/qemu/100"].reason == "declared in Architektur.md:17"

@@ -26,7 +26,9 @@ from adapters.proxmox.adapter import ProxmoxAdapter
 from collector.collection.orchestrate import collect_all, run_report
 from collector.config import parse_config
 from collector.contract import Source
+from collector.correlation.bootstrap import declare_lab
 from collector.model import SourceResult
+from collector.render.declaration import declaration_toml
 from tests.support.memory import MemoryDockerClient, MemoryPveApi
 from tests.support.recording import ContainerSpec, GuestSpec, RecordingBuilder
 
@@ -107,6 +109,28 @@ def _calls(guests: int) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def counts() -> dict[int, tuple[int, int]]:
     return {n: _calls(n) for n in (200, 400)}
+
+
+def _declared_calls(guests: int) -> int:
+    """Calls to correlate and judge the lab with a declaration of all of it (what ``collect
+    declare`` writes: one system per guest, project and container), a glob among them."""
+    sources, config_text = _lab(guests)
+    results = collect_all(sources, max_parallel=1)
+    plain = parse_config(tomllib.loads(config_text), "test")
+    first = run_report(plain, [_Collected(r) for r in results])
+    systems = declaration_toml(declare_lab(first.inventory))
+    glob = '\n[[systems]]\nname = "g1*"\nform = "vm"\nhost = "pve*"\n'
+    config = parse_config(tomllib.loads(config_text + "\n" + systems + glob), "test")
+    with _counting_calls() as count:
+        report = run_report(config, [_Collected(r) for r in results])
+        calls = count()
+    assert report.inventory.declared is not None
+    assert not report.inventory.declared.undeclared
+    return calls
+
+
+def test_matching_a_declaration_of_the_whole_lab_is_linear() -> None:
+    assert _declared_calls(400) / _declared_calls(200) < LINEAR
 
 
 def test_normalising_is_linear_in_the_lab_size(counts: dict[int, tuple[int, int]]) -> None:

@@ -77,7 +77,7 @@ def test_demo_lab_figures_match_the_json_report() -> None:
         assert _value(samples["homelab_layer_compliance_ratio"], layer=layer) == ratio
         assert _value(samples["homelab_layer_objects_judged"], layer=layer) == figures["objects"]
     assert _value(samples["homelab_workloads"]) == 69
-    assert _value(samples["homelab_workloads_compliant"]) == 30
+    assert _value(samples["homelab_workloads_compliant"]) == 33  # declared roles decide 3 more
     by_severity = samples["homelab_findings_open_by_severity"]
     assert {s.labels["severity"]: s.value for s in by_severity} == {
         "error": 12,
@@ -90,6 +90,12 @@ def test_demo_lab_figures_match_the_json_report() -> None:
     assert sum(s.value for s in open_findings) == 172
     restore = ("datastore-corrupt-chunks", "error", "backup")
     assert _value(open_findings, rule=restore[0], severity=restore[1], layer=restore[2]) == 1
+    declared = {s.labels["status"]: s.value for s in samples["homelab_declared_systems"]}
+    assert declared == {"ok": 28, "missing": 1, "mismatch": 3, "ambiguous": 1, "unknown": 0}
+    assert declared == {k: v for k, v in doc["declared"]["counts"].items() if k != "undeclared"}
+    assert (
+        _value(samples["homelab_undeclared_workloads"]) == doc["declared"]["counts"]["undeclared"]
+    )
     waived = samples["homelab_findings_waived"]
     assert [(s.labels, s.value) for s in waived] == [
         ({"rule": "backup-partial", "severity": "warning", "layer": "guest"}, 1)

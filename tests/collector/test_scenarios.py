@@ -6,7 +6,10 @@ Adding a folder adds a test case (napalm-style). Keys of expected.json:
 none), ``sources`` ({name: complete}), ``inventory_includes`` (ids), ``complete``, ``exit_code``,
 ``now`` (ISO time the rules see; default 2026-11-26T12:00:00Z), ``only_rules`` (rule ids or rule
 groups such as "placement": every other rule is switched off, so a scenario about one concern
-lists only that concern's findings and the exit code reflects only them).
+lists only that concern's findings and the exit code reflects only them), ``declared``
+({declared system name: status}, every declared system), ``config_error`` (the one-line error
+loading the config must give; ``{folder}`` stands for the scenario's folder; nothing else is
+checked).
 """
 
 from __future__ import annotations
@@ -22,11 +25,18 @@ from collector.cli import FailOn, exit_code
 from collector.collection.orchestrate import run_report
 from collector.collection.wiring import replay_sources
 from collector.config import load_config
+from collector.errors import ConfigError
 from collector.report.document import report_document
 from collector.rules import ALL_RULES, RuleSetting
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 CASES = sorted(p.parent for p in SCENARIOS.glob("*/expected.json"))
+
+
+def _config_error(folder: Path, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(folder / "config.toml")
+    assert str(info.value) == expected.replace("{folder}", str(folder))
 
 
 def _run(folder: Path, expected: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -52,6 +62,9 @@ def _run(folder: Path, expected: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 @pytest.mark.parametrize("folder", CASES, ids=[c.name for c in CASES])
 def test_scenario(folder: Path) -> None:
     expected = json.loads((folder / "expected.json").read_text())
+    if "config_error" in expected:
+        _config_error(folder, expected["config_error"])
+        return
     report, doc = _run(folder, expected)
     items = {item["id"]: item for item in doc["inventory"]}
 
@@ -80,6 +93,9 @@ def test_scenario(folder: Path) -> None:
         assert sources[name] is complete
     for item_id in expected.get("inventory_includes", []):
         assert item_id in items
+    if "declared" in expected:
+        statuses = {s["name"]: s["status"] for s in doc["declared"]["systems"]}
+        assert statuses == expected["declared"]
     assert doc["summary"]["complete"] is expected["complete"]
     assert exit_code(report, FailOn.ERROR) == expected["exit_code"]
 

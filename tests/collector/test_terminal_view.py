@@ -83,6 +83,7 @@ def test_order_headline_sources_actions_layers(demo: Report) -> None:
     assert text.startswith("homelab report 2026-11-26 09:30 UTC: 30/69 workloads comply (43%)")
     marks = ["Sources: 9 of 9 complete", "Needs action: 172", "ERROR backup-missing (4)"]
     marks += ["WARNING owner-missing (", "INFO healthcheck-missing", "Compliance by layer"]
+    marks += ["Declared vs running: 33 declared"]
     positions = [text.index(mark) for mark in marks]
     assert positions == sorted(positions)
     assert "Inventory" not in text and "Findings\n========" not in text  # only on request
@@ -91,11 +92,11 @@ def test_order_headline_sources_actions_layers(demo: Report) -> None:
 def test_each_hint_once_with_its_subjects_under_it(demo: Report) -> None:
     text = render_table(demo, View(width=200))
     hint = "tag it owner-<name>, put it in a pool listed in pool_owners, or give its node an owner"
-    assert sum(1 for f in demo.findings if f.hint == hint) == 16
+    assert sum(1 for f in demo.findings if f.hint == hint) == 13
     assert text.count(hint) == 1
     after = text[text.index(hint) :].splitlines()[1 : SUBJECTS_SHOWN + 2]
     assert all(line.startswith("  - pve:homelab/") for line in after[:SUBJECTS_SHOWN])
-    assert after[SUBJECTS_SHOWN] == "    … and 11 more (--details lists them all)"
+    assert after[SUBJECTS_SHOWN] == "    … and 8 more (--details lists them all)"
 
 
 def test_details_lists_every_finding_and_inventory_the_tree(demo: Report) -> None:
@@ -136,8 +137,8 @@ def test_colours_only_when_asked(demo: Report) -> None:
     plain = render_table(demo, View(width=100))
     coloured = render_table(demo, View(width=100, color=True))
     assert not ANSI.search(plain)
-    assert "\x1b[1;31mERROR\x1b[0m backup-missing (4)" in coloured
-    assert "\x1b[33mWARNING\x1b[0m owner-missing (35)" in coloured
+    assert "\x1b[1;31mERROR\x1b[0m backup-missing (3)" in coloured
+    assert "\x1b[33mWARNING\x1b[0m owner-missing (26)" in coloured
     assert ANSI.sub("", coloured) == plain
 
 

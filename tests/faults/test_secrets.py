@@ -22,7 +22,7 @@ from tests.faults.lab import DB_PASSWORD, SECRET_ENV, docker_toml, invoke, pve_t
 from tests.support.docker_server import DockerServer
 from tests.support.pve_server import DEFAULT_PASSWORD, DEFAULT_TOKEN_SECRET, PveServer
 
-COVERED = {"report", "record", "history", "diff", "doctor", "init"}
+COVERED = {"report", "record", "history", "diff", "doctor", "init", "declare"}
 
 
 def _collect(args: list[str], secret: str, home: Path) -> tuple[int, str]:
@@ -82,6 +82,8 @@ def test_no_secret_in_any_output(
             (["report", "-c", cfg, "-f", "markdown", "-o", str(out / f"{auth}.md")], secret),
             (["--verbose", "record", "-c", cfg, "-o", str(out / f"rec-{auth}")], secret),
             (["--verbose", "doctor", "-c", cfg], secret),
+            (["--verbose", "declare", "-c", cfg, "-f", "markdown"], secret),
+            (["declare", "-c", cfg, "-o", str(out / f"systems-{auth}.toml")], secret),
         ]
     runs.append((["--verbose", "report", "-c", str(configs["broken"])], DEFAULT_TOKEN_SECRET))
     units = ["init", "--systemd", "--user", "--path", str(configs["token"]), "--install"]

@@ -194,7 +194,7 @@ def test_history_database_holds_runs_in_the_documented_schema(
     run(last, db)
     run(this, db)
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
     row = conn.execute(

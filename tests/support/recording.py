@@ -112,6 +112,8 @@ class RecordingBuilder:
         self.docker: dict[str, dict[str, Any]] = {}
         self.pbs: dict[str, dict[str, Any]] = {}
         self.extra_config = ""
+        self.extra_files: dict[str, str] = {}
+        """Files written beside config.toml (an architecture page the config names)."""
 
     # -- PVE -----------------------------------------------------------------------------------
 
@@ -576,6 +578,9 @@ class RecordingBuilder:
             for path, error in server["errors"].items():
                 _write(base / f"{path}.error.json", error)
         (self.root / "config.toml").write_text(self.config_toml(), encoding="utf-8")
+        for name, text in self.extra_files.items():
+            (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.root / name).write_text(text, encoding="utf-8")
         return self.root
 
 
