@@ -81,13 +81,13 @@ def test_demo_lab_figures_match_the_json_report() -> None:
     by_severity = samples["homelab_findings_open_by_severity"]
     assert {s.labels["severity"]: s.value for s in by_severity} == {
         "error": 12,
-        "warning": 95,
-        "info": 65,
+        "warning": 89,
+        "info": 72,
     }
     open_findings = samples["homelab_findings_open"]
     assert _value(open_findings, rule="docker-on-node", severity="error", layer="engine") == 1
-    assert _value(open_findings, rule="owner-missing", severity="warning", layer="guest") == 16
-    assert sum(s.value for s in open_findings) == 172
+    assert _value(open_findings, rule="owner-missing", severity="warning", layer="guest") == 13
+    assert sum(s.value for s in open_findings) == 173
     restore = ("datastore-corrupt-chunks", "error", "backup")
     assert _value(open_findings, rule=restore[0], severity=restore[1], layer=restore[2]) == 1
     declared = {s.labels["status"]: s.value for s in samples["homelab_declared_systems"]}

@@ -80,8 +80,8 @@ def test_every_error_is_within_the_first_40_lines_at_100_columns(demo: Report) -
 
 def test_order_headline_sources_actions_layers(demo: Report) -> None:
     text = render_table(demo, View(width=100))
-    assert text.startswith("homelab report 2026-11-26 09:30 UTC: 30/69 workloads comply (43%)")
-    marks = ["Sources: 9 of 9 complete", "Needs action: 172", "ERROR backup-missing (4)"]
+    assert text.startswith("homelab report 2026-11-26 09:30 UTC: 33/69 workloads comply (48%)")
+    marks = ["Sources: 9 of 9 complete", "Needs action: 173", "ERROR backup-missing (3)"]
     marks += ["WARNING owner-missing (", "INFO healthcheck-missing", "Compliance by layer"]
     marks += ["Declared vs running: 33 declared"]
     positions = [text.index(mark) for mark in marks]
@@ -111,16 +111,16 @@ def test_details_lists_every_finding_and_inventory_the_tree(demo: Report) -> Non
 def test_min_severity_filters_what_is_shown_not_what_is_counted(demo: Report) -> None:
     text = render_table(demo, View(min_severity=Severity.ERROR))
     assert "WARNING" not in text and "INFO" not in text
-    assert "Needs action: 12 open findings in 7 rules" in text
-    assert "160 below error not shown (--min-severity)" in text
-    assert "172 open findings (12 error, 95 warning, 65 info)" in text  # the headline counts all
+    assert "Needs action: 12 open findings in 8 rules" in text
+    assert "161 below error not shown (--min-severity)" in text
+    assert "173 open findings (12 error, 89 warning, 72 info)" in text  # the headline counts all
     result = runner.invoke(
         app, ["report", "--replay", str(DEMO), "--min-severity", "error", "-f", "json"]
     )
     assert result.stdout.count('"rule": ') == len(demo.findings)  # JSON keeps every finding
     page = render_markdown(demo, View(min_severity=Severity.ERROR))
-    assert "### error: backup-missing (4)" in page and "### warning:" not in page
-    assert "_160 findings below error are not shown._" in page
+    assert "### error: backup-missing (3)" in page and "### warning:" not in page
+    assert "_161 findings below error are not shown._" in page
 
 
 def test_a_failed_source_comes_right_after_the_headline(tmp_path: Path) -> None:

@@ -49,8 +49,8 @@ def test_front_matter_is_flat_yaml_with_title_and_date(
     assert keys["title"] == '"Homelab report 2026-11-26 (2026-W48)"'
     assert keys["date"] == "2026-11-26T12:00:00+00:00"
     assert (keys["status"], keys["complete"]) == ("complete", "true")
-    assert (keys["workloads"], keys["compliance"]) == ("69", "0.4348")
-    assert keys["findings"] == "{info: 65, warning: 95, error: 12}"
+    assert (keys["workloads"], keys["compliance"]) == ("69", "0.4783")
+    assert keys["findings"] == "{info: 72, warning: 89, error: 12}"
     assert "changes" not in keys  # no history in this report
 
 
