@@ -229,13 +229,10 @@ def _found(system: DeclaredSystem, same: list[Running], engines: set[str]) -> Sy
 
 
 def _ambiguous(system: DeclaredSystem, candidates: list[Running]) -> SystemMatch:
-    where = "; ".join(f"{r.id} ({r.where})" for r in candidates)
-    return SystemMatch(
-        system,
-        Status.AMBIGUOUS,
-        tuple(candidates),
-        detail=f"{len(candidates)} systems match: {where}",
-    )
+    """Several candidates (listed in ``found``): none is taken as the system."""
+    hint = "a host picks one" if not system.host else "none on its host"
+    detail = f"{len(candidates)} systems match; {hint}"
+    return SystemMatch(system, Status.AMBIGUOUS, tuple(candidates), detail=detail)
 
 
 def _checks(

@@ -102,7 +102,16 @@ def declared_section(report: Report, view: View) -> str:
     )
     if report.inventory.declared is None:
         return head
-    systems = _section("Declared systems", declared_table(report), view)
+    table = declared_table(report)
+    # An id is what a waiver names: keep the longest whole when there is room for it.
+    ids = [i for row in table[1] for i in row[4].split(", ")]
+    origins = [row[-1] for row in table[1]]
+    floors = {
+        "found": min(max(map(len, ids), default=0), view.columns // 4),
+        "declared in": min(max(map(len, origins), default=0), view.columns // 6),
+    }
+    body = fitted(table, view, floors=floors) if table[1] else "(none)"
+    systems = f"Declared systems\n================\n{body}\n"
     undeclared = _section(
         "Undeclared (running, no declared system covers it)", undeclared_table(report), view
     )

@@ -55,9 +55,14 @@ def declared_ambiguous(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]
         yield Hit(
             system.subject,
             system.form.layer,
-            f"declared {_named(match)} is ambiguous, {match.detail}; none is taken as it",
+            f"declared {_named(match)} matches {len(match.found)} systems: {_where(match)}; "
+            "none is taken as it",
             f"give it a host in {system.origin}, or rename the systems so the name is unique",
         )
+
+
+def _where(match: SystemMatch) -> str:
+    return "; ".join(f"{r.id} ({r.where})" for r in match.found)
 
 
 def _mismatches(

@@ -287,9 +287,11 @@ def test_a_plain_name_on_two_engines_is_ambiguous_and_gives_nothing() -> None:
     )  # fmt: skip
     match = only(inv)
     assert match.status is Status.AMBIGUOUS
-    assert match.detail == (
-        "2 systems match: docker:apps/traefik (engine apps (not placed)); docker:edge/traefik "
-        "(engine edge (not placed))"
+    assert match.detail == "2 systems match; a host picks one"
+    (finding,) = [f for f in evaluate(inv) if f.rule == "declared-ambiguous"]
+    assert finding.message == (
+        "declared container 'traefik' (A.md:7) matches 2 systems: docker:apps/traefik (engine "
+        "apps (not placed)); docker:edge/traefik (engine edge (not placed)); none is taken as it"
     )
     assert inv.roles["docker:apps/traefik"].reason != "declared in A.md:7"
     assert inv.owners["docker:apps/traefik"] is None
@@ -302,7 +304,10 @@ def test_a_host_picks_one_of_two_systems_with_the_same_name() -> None:
     match = only(lab([cluster(*twins)], declare("docker-lab", VM, host="pve2")))
     assert (match.status, [r.id for r in match.found]) == (Status.OK, ["pve:lab/qemu/116"])
     unpicked = only(lab([cluster(*twins)], declare("docker-lab", VM, host="pve3")))
-    assert unpicked.status is Status.AMBIGUOUS
+    assert (unpicked.status, unpicked.detail) == (
+        Status.AMBIGUOUS,
+        "2 systems match; none on its host",
+    )
 
 
 def test_a_glob_declares_every_match_and_reports_those_elsewhere() -> None:

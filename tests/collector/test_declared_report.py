@@ -154,8 +154,7 @@ def test_the_terminal_view_leads_with_what_is_not_as_declared(report: Report) ->
     assert block == [
         f"Declared vs running: {SUMMARY}",
         "  mismatch   vm unifi: form: vm → lxc",
-        "  ambiguous  vm docker-lab: 2 systems match: pve:homelab/qemu/116 (node pve2); "
-        "pve:homelab/qemu/117 (node pve1)",
+        "  ambiguous  vm docker-lab: 2 systems match; a host picks one",
         "  mismatch   lxc wiki: owner: alice → bob",
         "  mismatch   compose vaultwarden: host: docker-lab → engine apps on docker-apps (pve1)",
         "  missing    compose gitea: no system named gitea",
