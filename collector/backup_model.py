@@ -36,7 +36,8 @@ class BackupVolume:
     volid: str
     storage: str
     vmid: int
-    ctime: int
+    ctime: int | None
+    """Creation time (epoch seconds); None when neither the listing nor the name says."""
     subtype: str | None = None
     format: str | None = None
     protected: bool = False

@@ -14,9 +14,14 @@ even when the source fails; it never raises for a source that misbehaves:
   ``SourceStatus.failed(name, kind, str(error), requests)``, no model value;
 - a part could not be read (one guest's config, a node offline, an agent that is silent):
   the rest is returned, and a ``Gap(subject, what, reason, incomplete)`` names the object and
-  the exact call. ``incomplete=True`` when what is missing is part of the inventory (the run
-  then exits 3); ``False`` when only a check loses its input (a guest agent is silent);
-- a value that was not read is ``None`` in the model, never ``False``, ``""`` or ``0``.
+  the exact call (``lab: GET cluster/resources?type=storage: ...``). ``incomplete=True`` when
+  what is missing is part of the inventory (the run then exits 3); ``False`` when only a check
+  loses its input (a guest agent is silent). ``Impact`` (``collector.model``) is that
+  classification, shared with ``collect doctor``: each adapter says per call what its failure
+  costs (``adapters/proxmox/calls.py``, ``IMPACTS`` in ``adapters/docker/adapter.py``);
+- a value that was not read is ``None`` in the model, never ``False``, ``""`` or ``0``; an
+  answer of the wrong shape, an item dropped from a listing and a value of the wrong type each
+  end in a gap (``adapters/common/unread.py``): nothing is dropped silently.
 
 **Which errors a client may raise.** Clients translate every library exception at their
 boundary into ``collector.errors.SourceError`` subclasses: ``SourceConnectionError`` (and its

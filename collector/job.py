@@ -8,8 +8,9 @@ The order is what makes the unattended job safe:
 3. Collect and judge; compare with the previous complete run; render.
 4. Write the report files atomically, *then* store the run in one transaction. A run killed
    between the two leaves the previous history intact and the next run compares correctly; the
-   other order could store a run whose report was never written. Once collected, the report is
-   always written: a history that fails to read or store is reported (exit 2), never fatal.
+   other order could store a run whose report was never written. The report is always
+   written: a history that cannot be opened (damaged, another program's file), read or stored
+   is reported (exit 2, the file left as it is), never fatal.
    Several ``--output`` files (Markdown, JSON, metrics, ...) come from the same collection, one
    history row and one notification; the history and the notification name the *primary*
    file, the first whose name is dated (else the first).
@@ -194,7 +195,15 @@ def _with_history(
     settings: HistorySettings,
     progress: Progress,
 ) -> JobOutcome:
-    with HistoryStore.open(settings.path) as store:
+    try:
+        opened = HistoryStore.open(settings.path)
+    except HistoryError as exc:  # the report is still collected and written, without history
+        progress("collecting")
+        report = run_report(config, sources, now=options.now)
+        files = _Files.plan(options, report.moment)
+        text = files.write(report, options.view, progress)
+        return _outcome(report, text, files, history_error=str(exc))
+    with opened as store:
         progress("collecting")
         report = run_report(config, sources, now=options.now)
         files = _Files.plan(options, report.moment)

@@ -11,8 +11,10 @@ refer to things):
   inventory objects) ``pbs:<server>/<verify|prune|sync>/<id>`` and ``pbs:<server>/gc/<store>``
 
 Partial data is a value, never an absence: a source that failed is a ``SourceStatus`` with an error,
-a guest whose agent did not answer has a ``Gap``. The backup types (backup volumes, PBS servers,
-datastores, snapshots and jobs) are in ``collector.backup_model`` and re-exported here.
+a guest whose agent did not answer has a ``Gap``. A value that was not read is ``None``, never
+``""``, ``0``, ``False`` or empty: "no notes" and "notes not read" are different facts, and a rule
+must be able to tell them apart. The backup types (backup volumes, PBS servers, datastores,
+snapshots and jobs) are in ``collector.backup_model`` and re-exported here.
 """
 
 from __future__ import annotations
@@ -101,6 +103,38 @@ class EngineProduct(StrEnum):
     PODMAN = "podman"
 
 
+class Impact(StrEnum):
+    """What a failed read costs the report: the one classification ``collect report`` (exit
+    code, source completeness) and ``collect doctor`` (ready or not) both judge with.
+
+    - ``FATAL``: the source cannot be read at all (its error; exit 3);
+    - ``INCOMPLETE``: part of the inventory is missing (an incomplete gap; exit 3);
+    - ``COVERAGE``: a check loses its input, the inventory is whole (a coverage gap; exit 0/1);
+    - ``FINE``: nothing is lost.
+    """
+
+    FATAL = "fatal"
+    INCOMPLETE = "incomplete"
+    COVERAGE = "coverage"
+    FINE = "fine"
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether the run is incomplete because of it (exit code 3, doctor: NOT READY)."""
+        return self in (Impact.FATAL, Impact.INCOMPLETE)
+
+    @property
+    def rank(self) -> int:
+        return _IMPACT_RANK[self]
+
+    @staticmethod
+    def worst(impacts: Iterable[Impact]) -> Impact:
+        return max(impacts, key=lambda i: i.rank, default=Impact.FINE)
+
+
+_IMPACT_RANK = {Impact.FINE: 0, Impact.COVERAGE: 1, Impact.INCOMPLETE: 2, Impact.FATAL: 3}
+
+
 @dataclass(frozen=True, slots=True)
 class Gap:
     """Something the collector could not read about one object; the rest of it is intact.
@@ -113,6 +147,15 @@ class Gap:
     what: str
     reason: str
     incomplete: bool = False
+
+    @property
+    def impact(self) -> Impact:
+        return Impact.INCOMPLETE if self.incomplete else Impact.COVERAGE
+
+    @classmethod
+    def of(cls, subject: str, what: str, reason: str, impact: Impact) -> Gap:
+        """A gap whose weight comes from the shared classification (``Impact``)."""
+        return cls(subject, what, reason, incomplete=impact.incomplete)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +176,9 @@ class Node:
     name: str
     online: bool | None
     ip: str | None = None
+    listed: bool = True
+    """False for a node only known because guests name it: ``cluster/status`` did not list it
+    (a partial answer, a node removed from the cluster), so its state and address are unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,20 +193,24 @@ class Guest:
     template: bool = False
     tags: tuple[str, ...] = ()
     pool: str | None = None
-    description: str = ""
+    # From the guest's config: None until (unless) it was read.
+    description: str | None = None
+    """The notes; ``""`` when the config has none."""
     onboot: bool | None = None
     agent_enabled: bool | None = None
     ostype: str | None = None
     ha_state: str | None = None
-    nics: tuple[Nic, ...] = ()
-    reported_ips: tuple[str, ...] = ()
-    reported_macs: tuple[str, ...] = ()
-    features: tuple[str, ...] = ()
+    nics: tuple[Nic, ...] | None = None
+    features: tuple[str, ...] | None = None
+    disks_without_backup: tuple[str, ...] | None = None
+    """Disk keys (``scsi1``, ``mp0``) configured with ``backup=0``."""
+    # What the guest itself reports (agent, LXC interfaces): ``()`` when it cannot report
+    # anything (not running, agent disabled), None when its report could not be read.
+    reported_ips: tuple[str, ...] | None = None
+    reported_macs: tuple[str, ...] | None = None
     memory_bytes: int | None = None
     cores: int | None = None
     uptime_seconds: int | None = None
-    disks_without_backup: tuple[str, ...] = ()
-    """Disk keys (``scsi1``, ``mp0``) configured with ``backup=0``."""
 
     @property
     def running(self) -> bool:
@@ -169,15 +219,15 @@ class Guest:
     @property
     def ips(self) -> tuple[str, ...]:
         """Every address known for the guest: reported by agent/LXC first, then static config."""
-        seen = dict.fromkeys(self.reported_ips)
-        for nic in self.nics:
+        seen = dict.fromkeys(self.reported_ips or ())
+        for nic in self.nics or ():
             seen.update(dict.fromkeys(nic.static_ips))
         return tuple(seen)
 
     @property
     def macs(self) -> tuple[str, ...]:
-        seen = dict.fromkeys(m for m in (n.mac for n in self.nics) if m)
-        seen.update(dict.fromkeys(self.reported_macs))
+        seen = dict.fromkeys(m for m in (n.mac for n in self.nics or ()) if m)
+        seen.update(dict.fromkeys(self.reported_macs or ()))
         return tuple(seen)
 
 
@@ -213,8 +263,8 @@ class Cluster:
     version: str | None = None
     nodes: tuple[Node, ...] = ()
     guests: tuple[Guest, ...] = ()
-    pools: Mapping[str, str] = field(default_factory=dict)
-    """Pool id → comment."""
+    pools: Mapping[str, str] | None = field(default_factory=dict)
+    """Pool id → comment; None when ``pools`` could not be read."""
     storages: tuple[Storage, ...] = ()
     backup_jobs: tuple[BackupJob, ...] | None = None
     """None when the jobs could not be read (then no backup rule may claim anything)."""
@@ -249,16 +299,19 @@ class Container:
     engine: str
     container_id: str
     name: str
-    image: str
+    image: str | None
+    """The image reference; None when neither the inspect nor the listing named one."""
     image_id: str | None
     image_digest: str | None
     state: str
     health: str | None
-    restart_policy: str
-    restart_count: int
-    log_driver: str
-    log_options: Mapping[str, str]
-    labels: Mapping[str, str]
+    # From the inspect only: None for a container known from the listing alone.
+    restart_policy: str | None
+    restart_count: int | None
+    log_driver: str | None
+    log_options: Mapping[str, str] | None
+    labels: Mapping[str, str] | None
+    """None when the answer's labels were not an object (then no rule reads a label of it)."""
     mounts: tuple[Mount, ...] = ()
     ports: tuple[Port, ...] = ()
     networks: tuple[str, ...] = ()
@@ -274,7 +327,7 @@ class Container:
 
     @property
     def compose_project(self) -> str | None:
-        return self.labels.get("com.docker.compose.project")
+        return (self.labels or {}).get("com.docker.compose.project")
 
     @property
     def systemd_unit(self) -> str | None:
@@ -283,11 +336,11 @@ class Container:
         every container of a project: there the compose project is what manages it."""
         if self.compose_project:
             return None
-        return self.labels.get(SYSTEMD_UNIT_LABEL) or None
+        return (self.labels or {}).get(SYSTEMD_UNIT_LABEL) or None
 
     @property
     def compose_service(self) -> str | None:
-        return self.labels.get("com.docker.compose.service")
+        return (self.labels or {}).get("com.docker.compose.service")
 
 
 SYSTEMD_UNIT_LABEL = "PODMAN_SYSTEMD_UNIT"
@@ -321,8 +374,9 @@ class Engine:
     addresses: tuple[str, ...] = ()
     """Network addresses the engine is known by (URL host, swarm address)."""
     containers: tuple[Container, ...] = ()
-    labels: Mapping[str, str] = field(default_factory=dict)
-    """Daemon labels (``/info`` ``Labels``, set in daemon.json; Podman has none)."""
+    labels: Mapping[str, str] | None = field(default_factory=dict)
+    """Daemon labels (``/info`` ``Labels``, set in daemon.json; Podman has none); None when
+    ``/info`` could not be read."""
     pods: tuple[Pod, ...] = ()
     """Podman pods; their infra containers are plumbing, not ``containers``."""
 
@@ -347,6 +401,13 @@ class SourceStatus:
     requests: int = 0
     duration_seconds: float | None = None
     """Wall time the source took to collect, measured by the orchestrator (None: not timed)."""
+
+    @property
+    def impact(self) -> Impact:
+        """How much of this source the report lacks (see ``Impact``)."""
+        if self.error is not None:
+            return Impact.FATAL
+        return Impact.worst(g.impact for g in self.gaps)
 
     @classmethod
     def failed(cls, name: str, kind: SourceKind, error: str, requests: int = 0) -> SourceStatus:
@@ -424,6 +485,14 @@ class CheckState(StrEnum):
     WARN = "warn"
     FAIL = "fail"
 
+    @classmethod
+    def of(cls, impact: Impact) -> CheckState:
+        """``collect doctor``'s verdict on a read with this impact: FAIL where ``collect report``
+        would exit 3, WARN where it would report a coverage gap, OK where nothing is lost."""
+        if impact.incomplete:
+            return cls.FAIL
+        return cls.WARN if impact is Impact.COVERAGE else cls.OK
+
 
 @dataclass(frozen=True, slots=True)
 class Check:
@@ -432,6 +501,10 @@ class Check:
     name: str
     state: CheckState
     detail: str
+
+    @classmethod
+    def judged(cls, name: str, impact: Impact, detail: str) -> Check:
+        return cls(name, CheckState.of(impact), detail)
 
 
 @dataclass(frozen=True, slots=True)

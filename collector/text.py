@@ -27,6 +27,11 @@ def clean(text: str, *, keep_newlines: bool = False) -> str:
     return _NEWLINES.sub("\n" if keep_newlines else " ", text)
 
 
+def needs_cleaning(text: str) -> bool:
+    """Whether ``clean`` would change ``text`` (a quick test over many values joined by tabs)."""
+    return _CONTROLS.search(text) is not None or _NEWLINES.search(text) is not None
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, ending in "…" when it was cut."""
     if len(text) <= limit:

@@ -3,6 +3,10 @@
 ``collect report`` stores every run in a history database under ``$XDG_STATE_HOME`` by default;
 pointing that (and ``$XDG_CONFIG_HOME``) at a per-test folder keeps the developer's own history
 untouched and the tests independent of each other.
+
+Hypothesis runs derandomised (the examples follow from each test's own source, not from the
+clock) and without an example database: every run, in CI or on a laptop, tries the same
+examples, so a failure is reproducible and a green run stays green.
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("derandomized", derandomize=True, database=None)
+settings.load_profile("derandomized")
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,7 @@ from docker.tls import TLSConfig
 from requests.adapters import HTTPAdapter
 
 from adapters.docker import errors
+from adapters.docker.errors import LISTING
 from adapters.docker.podman import libpod_api_version
 
 
@@ -144,7 +145,7 @@ class DockerClient:
         return self._get("/info", "/info")
 
     def containers(self, all: bool = False) -> Any:
-        return self._get("/containers/json", "/containers/json", all=1 if all else None)
+        return self._get(LISTING, "/containers/json", all=1 if all else None)
 
     def inspect_container(self, container: str) -> Any:
         return self._get(f"/containers/{container[:12]}/json", f"/containers/{container}/json")

@@ -2,7 +2,8 @@
 
 The live client (``client.py``) translates requests/paramiko/SDK exceptions here, at its
 boundary; the replay client (``replay.py``) builds its errors here too, so a replayed failure
-reads exactly like the live one.
+reads exactly like the live one. Every message names the exact call
+(``GET /containers/json?all=1``), transport failures included.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from collector.errors import (
     SourceResponseError,
     SourceTimeoutError,
 )
+
+LISTING = "/containers/json?all=1"
+"""The container listing, as its messages and gaps name it."""
 
 
 def first_line(text: str) -> str:
@@ -60,28 +64,30 @@ def transport_error(source: str, what: str, exc: BaseException) -> SourceError:
 
     cause = _root_cause(exc)
     texts = " ".join(str(e) for e in (exc, cause))
+    where = f"{source}: GET {what}"
     if isinstance(exc, rq.SSLError) or isinstance(cause, rq.SSLError) or "SSL" in texts:
         return SourceHandshakeError(
-            f"{source}: TLS error ({tls_reason(texts)}); check tls_ca, tls_cert and tls_key"
+            f"{where}: TLS error ({tls_reason(texts)}); check tls_ca, tls_cert and tls_key"
         )
     if isinstance(exc, rq.Timeout) or isinstance(cause, TimeoutError) or "timed out" in texts:
         return SourceTimeoutError(
-            f"{source}: GET {what} timed out; check that dockerd answers, or raise timeout"
+            f"{where} timed out; check that dockerd answers, or raise timeout"
         )
     if _ssh_error(cause) or _ssh_error(exc):
         text = str(cause) or str(exc)
         return SourceHandshakeError(
-            f"{source}: ssh failed ({type(cause).__name__}: {text.splitlines()[0] if text else ''}"
-            "); check the ssh key, known_hosts and that the user may run docker"
+            f"{where}: ssh failed ({type(cause).__name__}: "
+            f"{text.splitlines()[0] if text else ''}); check the ssh key, known_hosts and that "
+            "the user may run docker"
         )
     if isinstance(exc, rq.ConnectionError | ConnectionError | OSError):
         return SourceConnectionError(
-            f"{source}: cannot connect to the engine ({_short(str(cause) or str(exc))}); "
+            f"{where}: cannot connect to the engine ({_short(str(cause) or str(exc))}); "
             "is dockerd running?"
         )
     if isinstance(exc, ValueError):
         return malformed(source, what)
-    return SourceConnectionError(f"{source}: {_short(str(exc)) or type(exc).__name__}")
+    return SourceConnectionError(f"{where}: {_short(str(exc)) or type(exc).__name__}")
 
 
 def _short(text: str) -> str:

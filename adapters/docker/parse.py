@@ -1,28 +1,69 @@
 """Normalise Docker Engine API JSON (``/containers/<id>/json``, list entries, ``/info``).
 
 Pure functions over dicts, so they can be fuzzed and replayed. Inspect answers are preferred;
-the list entry fills in when a container vanished between list and inspect. ``Config.Env`` is
-never read: environment variables routinely hold secrets.
+the list entry fills in when a container's inspect failed, and what only the inspect says
+(restart policy and count, log driver and options, start time) is then None, never a made-up
+default. Every value is read through ``Reader``: one of the wrong kind (an object where a
+string belongs, a list where an object does) is None and noted in an ``Unread``, which the
+adapter makes a gap; a whole section of the wrong kind leaves what it holds unknown. ``null``
+is Go's nil map or slice, so it reads as empty. ``Config.Env`` is never read: environment
+variables routinely hold secrets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+from adapters.common.unread import Unread
 from collector.model import Container, Mount, Port
 
-
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+Obj = Mapping[str, Any]
+_EMPTY: Obj = {}
 
 
-def _labels(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in _map(value).items() if v is not None}
+class Reader:
+    """Typed reads from an answer; a value of another kind is None (unknown) and noted."""
+
+    def __init__(self, unread: Unread) -> None:
+        self.unread = unread
+
+    def obj(self, parent: Obj | None, key: str, where: str = "") -> Obj | None:
+        """A section: ``{}`` when absent, None when unknown (of another kind, or its parent)."""
+        if parent is None:
+            return None
+        value = parent.get(key)
+        if value is None:
+            return _EMPTY
+        return value if isinstance(value, Mapping) else self.unread(where + key, value, None)
+
+    def seq(self, parent: Obj | None, key: str, where: str = "") -> list[Any] | None:
+        if parent is None:
+            return None
+        value = parent.get(key)
+        if value is None:
+            return []
+        return value if isinstance(value, list) else self.unread(where + key, value, None)
+
+    def text(self, parent: Obj | None, key: str, where: str = "") -> str | None:
+        value = None if parent is None else parent.get(key)
+        return self.unread(where + key, value, value if isinstance(value, str) else None) or None
+
+    def number(self, parent: Obj | None, key: str, where: str = "") -> int | None:
+        value = None if parent is None else parent.get(key)
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return self.unread(where + key, value, value if ok else None)
+
+    def texts(self, parent: Obj | None, key: str, where: str = "") -> dict[str, str] | None:
+        """A map of strings (labels, log options); unknown as a whole if one value is not a
+        string: a rule must not miss the one label it looks for."""
+        values = self.obj(parent, key, where)
+        if values is None:
+            return None
+        if not all(isinstance(v, str) for v in values.values() if v is not None):
+            return self.unread(where + key, values, None)
+        return {str(k): v for k, v in values.items() if v is not None}
 
 
 # The Engine API's closed enums; a value outside them is recorded as unknown (state) or None.
@@ -30,12 +71,12 @@ _STATES = frozenset({"created", "running", "paused", "restarting", "removing", "
 _HEALTH = frozenset({"starting", "healthy", "unhealthy", "none"})
 
 
-def _state(value: Any) -> str:
-    return value if isinstance(value, str) and value in _STATES else "unknown"
+def _state(value: str | None) -> str:
+    return value if value in _STATES else "unknown"
 
 
-def _health(value: Any) -> str | None:
-    return value if isinstance(value, str) and value in _HEALTH else None
+def _health(value: str | None) -> str | None:
+    return value if value in _HEALTH else None
 
 
 def image_digest(reference: str | None, repo_digests: Any = None) -> str | None:
@@ -48,39 +89,49 @@ def image_digest(reference: str | None, repo_digests: Any = None) -> str | None:
     return None
 
 
-def _mounts(value: Any) -> tuple[Mount, ...]:
+def _mounts(r: Reader, parent: Obj) -> tuple[Mount, ...]:
     mounts = []
-    for item in value if isinstance(value, list) else ():
+    for index, item in enumerate(r.seq(parent, "Mounts") or ()):
+        where = f"Mounts[{index}]."
         if not isinstance(item, Mapping):
+            r.unread(where.rstrip("."), item, None)
             continue
+        rw = item.get("RW")
         mounts.append(
             Mount(
-                type=_str(item.get("Type")) or "unknown",
-                source=_str(item.get("Source")) or "",
-                destination=_str(item.get("Destination")) or "",
-                name=_str(item.get("Name")),
-                read_only=item.get("RW") is False,
+                type=r.text(item, "Type", where) or "unknown",
+                source=r.text(item, "Source", where) or "",
+                destination=r.text(item, "Destination", where) or "",
+                name=r.text(item, "Name", where),
+                read_only=r.unread(where + "RW", rw, rw if isinstance(rw, bool) else None) is False,
             )
         )
     return tuple(mounts)
 
 
-def healthcheck(config: Mapping[str, Any], state: Mapping[str, Any]) -> bool:
+def _healthcheck(r: Reader, config: Obj | None, state: Obj | None) -> bool | None:
     """Whether a healthcheck is configured: ``Config.Healthcheck`` holds the image's merged in.
 
     ``Test: ["NONE"]`` switches an image's healthcheck off; a ``State.Health`` means one runs.
     """
-    test = _map(config.get("Healthcheck")).get("Test")
-    if isinstance(test, list) and test:
+    test = r.seq(r.obj(config, "Healthcheck", "Config."), "Test", "Config.Healthcheck.")
+    health = r.obj(state, "Health", "State.")
+    if test is None or health is None:
+        return None
+    if test:
         return str(test[0]).upper() != "NONE"
-    return bool(_map(state.get("Health")))
+    return bool(health)
 
 
-def engine_labels(value: Any) -> dict[str, str]:
-    """Daemon labels from ``/info``: a list of ``key=value`` strings."""
+def engine_labels(value: Any) -> dict[str, str] | None:
+    """Daemon labels from ``/info``: a list of ``key=value`` strings; None if it is not one."""
+    if value is None:
+        return {}
+    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+        return None
     labels: dict[str, str] = {}
-    for item in value if isinstance(value, list) else ():
-        if isinstance(item, str) and "=" in item:
+    for item in value:
+        if "=" in item:
             key, _, val = item.partition("=")
             labels[key.strip()] = val.strip()
     return labels
@@ -95,118 +146,165 @@ def _port(value: Any) -> int | None:
     return None
 
 
-def _ports_from_inspect(value: Any) -> tuple[Port, ...]:
-    ports: dict[tuple[int, str, str | None, int | None], None] = {}
-    for key, bindings in _map(value).items():
+PortKey = tuple[int, str, str | None, int | None]
+
+
+def _sorted_ports(ports: dict[PortKey, None]) -> tuple[Port, ...]:
+    """By number (80 before 443 before 8080), then protocol, host address and host port."""
+    return tuple(
+        Port(*key) for key in sorted(ports, key=lambda k: (k[0], k[1], k[2] or "", k[3] or -1))
+    )
+
+
+def _ports_from_inspect(r: Reader, network: Obj | None) -> tuple[Port, ...]:
+    ports: dict[PortKey, None] = {}
+    for key, bindings in (r.obj(network, "Ports", "NetworkSettings.") or {}).items():
         text, _, protocol = str(key).partition("/")
         number = _port(text)
         if number is None:
             continue
-        if not isinstance(bindings, list) or not bindings:
-            ports[(number, protocol or "tcp", None, None)] = None
+        where = f"NetworkSettings.Ports.{key}"
+        if bindings is not None and not isinstance(bindings, list):
+            r.unread(where, bindings, None)
             continue
-        for binding in bindings:
-            host_port = str(_map(binding).get("HostPort") or "")
-            ports[
-                (
-                    number,
-                    protocol or "tcp",
-                    _str(_map(binding).get("HostIp")),
-                    _port(host_port),
-                )
-            ] = None
-    return tuple(Port(*key) for key in sorted(ports, key=str))
+        if not bindings:
+            ports[(number, protocol or "tcp", None, None)] = None
+        for index, binding in enumerate(bindings or ()):
+            if not isinstance(binding, Mapping):
+                r.unread(f"{where}[{index}]", binding, None)
+                continue
+            host_ip = r.text(binding, "HostIp", f"{where}[{index}].")
+            host_port = _port(r.text(binding, "HostPort", f"{where}[{index}]."))
+            ports[(number, protocol or "tcp", host_ip, host_port)] = None
+    return _sorted_ports(ports)
 
 
-def _ports_from_list(value: Any) -> tuple[Port, ...]:
-    ports: dict[tuple[int, str, str | None, int | None], None] = {}
-    for item in value if isinstance(value, list) else ():
-        item = _map(item)
-        private = _port(item.get("PrivatePort"))
+def _ports_from_list(r: Reader, item: Obj) -> tuple[Port, ...]:
+    ports: dict[PortKey, None] = {}
+    for index, entry in enumerate(r.seq(item, "Ports") or ()):
+        if not isinstance(entry, Mapping):
+            r.unread(f"Ports[{index}]", entry, None)
+            continue
+        private = _port(entry.get("PrivatePort"))
         if private is None:
             continue
-        ports[
-            (
-                private,
-                _str(item.get("Type")) or "tcp",
-                _str(item.get("IP")),
-                _port(item.get("PublicPort")),
-            )
-        ] = None
-    return tuple(Port(*key) for key in sorted(ports, key=str))
+        where = f"Ports[{index}]."
+        kind = r.text(entry, "Type", where) or "tcp"
+        ports[(private, kind, r.text(entry, "IP", where), _port(entry.get("PublicPort")))] = None
+    return _sorted_ports(ports)
 
 
-def _networks(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    networks = _map(value)
+def _networks(r: Reader, section: Obj | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    networks = r.obj(section, "Networks", "NetworkSettings.") or {}
     names = tuple(sorted(str(n) for n in networks))
-    ips = tuple(ip for n in names if (ip := _str(_map(networks[n]).get("IPAddress"))) is not None)
-    return names, ips
+    ips = []
+    for name in names:
+        network = r.obj(networks, name, "NetworkSettings.Networks.")
+        if ip := r.text(network, "IPAddress", f"NetworkSettings.Networks.{name}."):
+            ips.append(ip)
+    return names, tuple(ips)
+
+
+def _policy(r: Reader, host: Obj | None) -> str | None:
+    restart = r.obj(host, "RestartPolicy", "HostConfig.")
+    if restart is None:
+        return None
+    name = r.text(restart, "Name", "HostConfig.RestartPolicy.")
+    # Docker writes "" (or nothing) for the policy "no".
+    return name or ("no" if restart.get("Name") in (None, "") else None)
 
 
 def container_from_inspect(
-    engine: str, data: Mapping[str, Any], *, digest: str | None = None
+    engine: str,
+    data: Obj,
+    *,
+    digest: str | None = None,
+    unread: Unread | None = None,
 ) -> Container:
     """``digest``: the repo digest of the image (from an image inspect), used when the image
-    reference itself does not pin one."""
-    state = _map(data.get("State"))
-    config = _map(data.get("Config"))
-    host = _map(data.get("HostConfig"))
-    restart = _map(host.get("RestartPolicy"))
-    log = _map(host.get("LogConfig"))
-    name = (_str(data.get("Name")) or _str(data.get("Id")) or "unnamed").lstrip("/")
-    image = _str(config.get("Image")) or _str(data.get("Image")) or "unknown"
-    networks, ips = _networks(_map(data.get("NetworkSettings")).get("Networks"))
-    count = data.get("RestartCount")
+    reference itself does not pin one. ``unread`` collects the values of the wrong kind."""
+    r = Reader(unread if unread is not None else Unread())
+    state, config = r.obj(data, "State"), r.obj(data, "Config")
+    host, network = r.obj(data, "HostConfig"), r.obj(data, "NetworkSettings")
+    log = r.obj(host, "LogConfig", "HostConfig.")
+    name = (r.text(data, "Name") or r.text(data, "Id") or "unnamed").lstrip("/")
+    image_id = r.text(data, "Image")
+    # The reference it was created from; absent, the image id names the image. One that is
+    # there but unreadable stays None: classify rules match on it, a guess would mislead them.
+    configured = None if config is None else config.get("Image")
+    image = r.text(config, "Image", "Config.") if configured is not None else image_id
+    networks, ips = _networks(r, network)
+    health = r.obj(state, "Health", "State.")
     return Container(
         id=f"docker:{engine}/{name}",
         engine=engine,
-        container_id=_str(data.get("Id")) or name,
+        container_id=r.text(data, "Id") or name,
         name=name,
         image=image,
-        image_id=_str(data.get("Image")),
+        image_id=image_id,
         image_digest=image_digest(image) or digest,
-        state=_state(state.get("Status")),
-        health=_health(_map(state.get("Health")).get("Status")),
-        restart_policy=_str(restart.get("Name")) or "no",
-        restart_count=count if isinstance(count, int) and not isinstance(count, bool) else 0,
-        log_driver=_str(log.get("Type")) or "unknown",
-        log_options={str(k): str(v) for k, v in _map(log.get("Config")).items()},
-        labels=_labels(config.get("Labels")),
-        mounts=_mounts(data.get("Mounts")),
-        ports=_ports_from_inspect(_map(data.get("NetworkSettings")).get("Ports")),
+        state=_state(r.text(state, "Status", "State.")),
+        health=_health(r.text(health, "Status", "State.Health.")),
+        restart_policy=_policy(r, host),
+        restart_count=r.number(data, "RestartCount"),
+        log_driver=r.text(log, "Type", "HostConfig.LogConfig."),
+        log_options=r.texts(log, "Config", "HostConfig.LogConfig."),
+        labels=r.texts(config, "Labels", "Config."),
+        mounts=_mounts(r, data),
+        ports=_ports_from_inspect(r, network),
         networks=networks,
         network_ips=ips,
-        created_at=_str(data.get("Created")),
-        started_at=_str(state.get("StartedAt")),
-        healthcheck=healthcheck(config, state),
+        created_at=r.text(data, "Created"),
+        started_at=r.text(state, "StartedAt", "State."),
+        healthcheck=_healthcheck(r, config, state),
     )
 
 
-def container_from_list(engine: str, item: Mapping[str, Any]) -> Container:
-    """A thinner container built from the list entry alone (no restart/log policy known)."""
-    names = item.get("Names")
-    first = names[0] if isinstance(names, list) and names and isinstance(names[0], str) else None
-    name = (first or _str(item.get("Id")) or "unnamed").lstrip("/")
-    image = _str(item.get("Image")) or "unknown"
-    networks, ips = _networks(_map(item.get("NetworkSettings")).get("Networks"))
+def _created(r: Reader, item: Obj) -> str | None:
+    """The list entry's ``Created`` (epoch seconds) in the inspect's ISO form."""
+    value = item.get("Created")
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return r.unread("Created", value, None)
+    try:
+        moment = datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return r.unread("Created", value, None)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def container_from_list(engine: str, item: Obj, unread: Unread | None = None) -> Container:
+    """A thinner container built from the list entry alone: what only the inspect says (restart
+    policy and count, log driver and options, start time) is None."""
+    r = Reader(unread if unread is not None else Unread())
+    names = r.seq(item, "Names") or []
+    first = names[0] if names and isinstance(names[0], str) else None
+    if names and first is None:
+        r.unread("Names[0]", names[0], None)
+    name = (first or r.text(item, "Id") or "unnamed").lstrip("/")
+    image = r.text(item, "Image")
+    networks, ips = _networks(r, r.obj(item, "NetworkSettings"))
+    health = r.obj(item, "Health")
     return Container(
         id=f"docker:{engine}/{name}",
         engine=engine,
-        container_id=_str(item.get("Id")) or name,
+        container_id=r.text(item, "Id") or name,
         name=name,
         image=image,
-        image_id=_str(item.get("ImageID")),
+        image_id=r.text(item, "ImageID"),
         image_digest=image_digest(image),
-        state=_state(item.get("State")),
-        health=_health(_map(item.get("Health")).get("Status")),
-        healthcheck=True if _map(item.get("Health")) else None,
-        restart_policy="unknown",
-        restart_count=0,
-        log_driver="unknown",
-        log_options={},
-        labels=_labels(item.get("Labels")),
-        mounts=_mounts(item.get("Mounts")),
-        ports=_ports_from_list(item.get("Ports")),
+        state=_state(r.text(item, "State")),
+        health=_health(r.text(health, "Status", "Health.")),
+        healthcheck=True if health else None,
+        restart_policy=None,
+        restart_count=None,
+        log_driver=None,
+        log_options=None,
+        labels=r.texts(item, "Labels"),
+        mounts=_mounts(r, item),
+        ports=_ports_from_list(r, item),
         networks=networks,
         network_ips=ips,
+        created_at=_created(r, item),
     )

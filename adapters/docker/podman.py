@@ -25,7 +25,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from adapters.docker.parse import container_from_inspect
+from adapters.common.unread import Unread, json_type
+from adapters.docker.parse import Reader, container_from_inspect
 from collector.model import Container, EngineProduct, Pod
 
 PODMAN_COMPONENT = "Podman Engine"
@@ -49,6 +50,21 @@ def _podman_component(version: Any) -> Mapping[str, Any] | None:
     return None
 
 
+def unreadable_components(version: Any) -> str | None:
+    """Why ``/version``'s ``Components`` cannot tell Podman from Docker, if it cannot."""
+    components = _map(version).get("Components")
+    if components is None:
+        return None
+    if not isinstance(components, list):
+        return f"Components is {json_type(components)}"
+    for index, component in enumerate(components):
+        if not isinstance(component, Mapping):
+            return f"Components[{index}] is {json_type(component)}"
+        if not isinstance(component.get("Name"), str):
+            return f"Components[{index}].Name is {json_type(component.get('Name'))}"
+    return None
+
+
 def engine_product(version: Any) -> EngineProduct:
     """Podman when ``/version`` lists the ``Podman Engine`` component, else Docker."""
     return EngineProduct.PODMAN if _podman_component(version) else EngineProduct.DOCKER
@@ -62,24 +78,33 @@ def libpod_api_version(version: Any) -> str | None:
     return _str(_map(component.get("Details")).get("APIVersion")) or _str(component.get("Version"))
 
 
-def pods_from_listing(listing: Any) -> tuple[Pod, ...]:
-    """``/libpod/pods/json`` → pods (members without the infra container), sorted by name."""
+def pods_from_listing(listing: Any, unread: Unread | None = None) -> tuple[Pod, ...]:
+    """``/libpod/pods/json`` → pods (members without the infra container), sorted by name; what
+    cannot be read is noted in ``unread``."""
+    unread = unread if unread is not None else Unread()
+    if listing is not None and not isinstance(listing, list):
+        unread.drop(f"the listing ({json_type(listing)})")
+    r = Reader(unread)
     pods = []
-    for item in listing if isinstance(listing, list) else ():
-        item = _map(item)
-        name, pod_id = _str(item.get("Name")), _str(item.get("Id"))
-        if name is None or pod_id is None:
+    for index, item in enumerate(listing if isinstance(listing, list) else ()):
+        if not isinstance(item, Mapping):
+            unread.drop(f"item {index} ({json_type(item)})")
             continue
-        infra = _str(item.get("InfraId"))
-        members = item.get("Containers")
-        names = sorted(
-            str(m["Names"])
-            for m in (members if isinstance(members, list) else ())
-            if isinstance(m, Mapping) and _str(m.get("Names")) and m.get("Id") != infra
-        )
-        labels = {str(k): str(v) for k, v in _map(item.get("Labels")).items() if v is not None}
-        status = (_str(item.get("Status")) or "unknown").lower()
-        pods.append(Pod(name, pod_id, status, labels, tuple(names)))
+        name, pod_id = r.text(item, "Name"), r.text(item, "Id")
+        if name is None or pod_id is None:
+            unread.drop(f"item {index} (no Name or Id)")
+            continue
+        infra = r.text(item, "InfraId", f"{name}.")
+        names = []
+        for m in r.seq(item, "Containers", f"{name}.") or ():
+            member = r.text(m, "Names", f"{name}.Containers.") if isinstance(m, Mapping) else None
+            if not isinstance(m, Mapping):
+                unread(f"{name}.Containers[]", m, None)
+            elif member and m.get("Id") != infra:
+                names.append(member)
+        labels = r.texts(item, "Labels", f"{name}.") or {}
+        status = (r.text(item, "Status", f"{name}.") or "unknown").lower()
+        pods.append(Pod(name, pod_id, status, labels, tuple(sorted(names))))
     return tuple(sorted(pods, key=lambda p: p.name))
 
 
@@ -97,26 +122,39 @@ def is_infra(data: Mapping[str, Any]) -> bool:
 
 
 def container_from_libpod(
-    engine: str, data: Mapping[str, Any], pods: Mapping[str, Pod]
+    engine: str, data: Mapping[str, Any], pods: Mapping[str, Pod], unread: Unread | None = None
 ) -> Container:
-    """A container from the libpod inspect; ``pods`` maps pod id → pod (for name and labels)."""
-    host = _map(data.get("HostConfig"))
-    log = _map(host.get("LogConfig"))
-    size = _str(log.get("Size")) or ""
-    options = {str(k): str(v) for k, v in _map(log.get("Config")).items()}
-    if size not in UNLIMITED_SIZES:
+    """A container from the libpod inspect; ``pods`` maps pod id → pod (for name and labels).
+    Values of the wrong kind are None (unknown) and noted in ``unread``."""
+    unread = unread if unread is not None else Unread()
+    r = Reader(unread)
+    host = r.obj(data, "HostConfig")
+    log = r.obj(host, "LogConfig", "HostConfig.")
+    where = "HostConfig.LogConfig."
+    raw_size = None if log is None else log.get("Size")
+    size = r.text(log, "Size", where) or ""
+    options = r.texts(log, "Config", where)
+    if raw_size is not None and not isinstance(raw_size, str):
+        options = None  # the size limit is unknown: so is whether the log is bounded
+    if options is not None and size not in UNLIMITED_SIZES:
         options.setdefault("max-size", size)  # libpod reports --log-opt max-size as Size
-    image_id = _str(data.get("Image"))
+    image_id = r.text(data, "Image")
     if image_id and _HEX_ID.fullmatch(image_id):
         image_id = f"sha256:{image_id}"  # as the compat API and Docker write it
-    compat = {**data, "Image": image_id, "HostConfig": {**host, "LogConfig": {}}}
-    container = container_from_inspect(engine, compat, digest=_str(data.get("ImageDigest")))
-    test = _map(_map(data.get("Config")).get("Healthcheck")).get("Test")
-    configured = isinstance(test, list) and bool(test) and str(test[0]).upper() != "NONE"
-    pod = pods.get(_str(data.get("Pod")) or "")
+    compat = {**data, "Image": image_id, "HostConfig": {**(host or {}), "LogConfig": {}}}
+    if host is None:
+        compat.pop("HostConfig")
+    digest = r.text(data, "ImageDigest")
+    container = container_from_inspect(engine, compat, digest=digest, unread=unread)
+    test = r.seq(
+        r.obj(r.obj(data, "Config"), "Healthcheck", "Config."), "Test", "Config.Healthcheck."
+    )
+    configured = None if test is None else bool(test) and str(test[0]).upper() != "NONE"
+    pod = pods.get(r.text(data, "Pod") or "")
     return replace(
         container,
-        log_driver=_str(log.get("Type")) or "unknown",
+        restart_policy=container.restart_policy if host is not None else None,
+        log_driver=r.text(log, "Type", where),
         log_options=options,
         healthcheck=configured,
         health=container.health if configured else None,

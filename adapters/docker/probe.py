@@ -2,9 +2,10 @@
 
 Behind a socket proxy (see docs/reliability.md) each endpoint family is switched on separately,
 so each read the collector makes is tried once: ``/version`` (VERSION), ``/info`` (INFO),
-``/containers/json`` and one container inspect (CONTAINERS), one image inspect (IMAGES: only for
-digests, so a refusal is a warning). Whether the socket would also accept writes cannot be
-tested without writing; the proxy's ``POST=0`` is what guarantees it.
+``/containers/json`` and one container inspect (CONTAINERS), one image inspect (IMAGES). Each
+failure is judged by what it costs ``collect report`` (``IMPACTS`` in ``adapter.py``): FAIL for
+the listing, WARN for ``/info``, an inspect or an image inspect. Whether the socket would also
+accept writes cannot be tested without writing; the proxy's ``POST=0`` is what guarantees it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from adapters.common.unread import json_type
+from adapters.docker.adapter import IMPACTS
 from adapters.docker.client import DockerClient, DockerSettings
-from adapters.docker.errors import is_not_found
+from adapters.docker.errors import LISTING, is_not_found
 from adapters.docker.podman import engine_product
 from collector.errors import SourceAuthError, SourceError
-from collector.model import Check, CheckState, Diagnosis, EngineProduct, SourceKind
+from collector.model import Check, CheckState, Diagnosis, EngineProduct, Impact, SourceKind
 
 
 def _transport(cfg: DockerSettings) -> Check:
@@ -31,7 +34,8 @@ def _transport(cfg: DockerSettings) -> Check:
     return Check("tls", CheckState.OK, "local socket")
 
 
-def _try(checks: list[Check], name: str, call: Callable[[], Any], *, optional: bool) -> Any:
+def _try(checks: list[Check], name: str, call: Callable[[], Any], impact: Impact) -> Any:
+    """Make one read; a failure is judged by ``impact``, what it costs the report."""
     try:
         answer = call()
     except SourceError as exc:
@@ -39,9 +43,8 @@ def _try(checks: list[Check], name: str, call: Callable[[], Any], *, optional: b
             checks.append(Check(name, CheckState.OK, "allowed"))
             return None
         denied = isinstance(exc, SourceAuthError)
-        state = CheckState.WARN if optional else CheckState.FAIL
         hint = " (a socket proxy refuses it: allow this endpoint)" if denied else ""
-        checks.append(Check(name, state, f"{exc}{hint}"))
+        checks.append(Check.judged(name, impact, f"{exc}{hint}"))
         return None
     checks.append(Check(name, CheckState.OK, "allowed"))
     return answer
@@ -76,28 +79,25 @@ def diagnose_docker(cfg: DockerSettings) -> Diagnosis:
         text = f"{product} {version.get('Version', '?')}, API {version.get('ApiVersion', '?')}"
         checks.append(Check("version", CheckState.OK, text))
     if podman:  # pods and the real log settings come from the libpod API
-        _try(checks, "GET /libpod/pods/json", client.pods, optional=False)
-    _try(checks, "GET /info", client.info, optional=False)
+        _try(checks, "GET /libpod/pods/json", client.pods, IMPACTS["pods"])
+    _try(checks, "GET /info", client.info, IMPACTS["/info"])
     listing = _try(
-        checks,
-        "GET /containers/json",
-        lambda: client.containers(all=True),
-        optional=False,
+        checks, "GET /containers/json", lambda: client.containers(all=True), IMPACTS[LISTING]
     )
+    if listing is not None and not isinstance(listing, list):
+        # The report keeps the engine without containers: the inventory is incomplete.
+        checks[-1] = Check.judged(
+            "GET /containers/json",
+            Impact.INCOMPLETE,
+            f"GET {LISTING} did not return a list ({json_type(listing)})",
+        )
     first = listing[0] if isinstance(listing, list) and listing else None
     if isinstance(first, Mapping) and isinstance(first.get("Id"), str):
         cid, image = first["Id"], first.get("ImageID")
-        _try(
-            checks,
-            "GET /libpod/containers/{id}/json" if podman else "GET /containers/{id}/json",
-            lambda: (client.inspect_podman_container if podman else client.inspect_container)(cid),
-            optional=False,
-        )
+        inspect = client.inspect_podman_container if podman else client.inspect_container
+        name = "GET /libpod/containers/{id}/json" if podman else "GET /containers/{id}/json"
+        _try(checks, name, lambda: inspect(cid), IMPACTS["inspect"])
         if isinstance(image, str) and not podman:
-            _try(
-                checks,
-                "GET /images/{id}/json",
-                lambda: client.inspect_image(image),
-                optional=True,
-            )
+            lookup = lambda: client.inspect_image(image)  # noqa: E731
+            _try(checks, "GET /images/{id}/json", lookup, IMPACTS["image"])
     return done()

@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters.common.recording import Malformed, read_answer
 from adapters.docker import errors
+from adapters.docker.errors import LISTING
 
 
 def image_file(image: str) -> str:
@@ -45,7 +46,7 @@ class ReplayDockerClient:
         return self._answer("info", "/info")
 
     def containers(self, all: bool = False) -> Any:
-        return self._answer("containers", "/containers/json")
+        return self._answer("containers", LISTING)
 
     def inspect_container(self, container: str) -> Any:
         return self._answer(f"containers/{container}", f"/containers/{container[:12]}/json")

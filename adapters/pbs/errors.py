@@ -66,11 +66,12 @@ def malformed(source: str, path: str) -> SourceError:
     return SourceResponseError(f"{source}: GET {path}: malformed JSON in the answer")
 
 
-def tls_failed(source: str, exc: BaseException, pinned: bool) -> SourceError:
+def tls_failed(source: str, path: str, exc: BaseException, pinned: bool) -> SourceError:
     text = str(exc)
     if "Fingerprints did not match" in text:
         return SourceHandshakeError(
-            f"{source}: TLS error (the certificate's fingerprint is not the configured one); "
+            f"{source}: GET {path}: TLS error (the certificate's fingerprint is not the "
+            "configured one); "
             "check fingerprint against proxmox-backup-manager cert info on the PBS host"
         )
     advice = (
@@ -79,7 +80,7 @@ def tls_failed(source: str, exc: BaseException, pinned: bool) -> SourceError:
         else "set ca_bundle to the CA that signed the PBS certificate, or pin it with "
         "fingerprint (PBS's certificate is self-signed by default)"
     )
-    return SourceHandshakeError(f"{source}: TLS error ({tls_reason(text)}); {advice}")
+    return SourceHandshakeError(f"{source}: GET {path}: TLS error ({tls_reason(text)}); {advice}")
 
 
 def timed_out(source: str, path: str) -> SourceError:
@@ -89,9 +90,10 @@ def timed_out(source: str, path: str) -> SourceError:
     )
 
 
-def cannot_connect(source: str, exc: BaseException) -> SourceError:
+def cannot_connect(source: str, path: str, exc: BaseException) -> SourceError:
     return SourceConnectionError(
-        f"{source}: cannot connect ({connection_reason(exc)}); check host and port (PBS: 8007)"
+        f"{source}: GET {path}: cannot connect ({connection_reason(exc)}); check host and port "
+        "(PBS: 8007)"
     )
 
 
@@ -99,11 +101,11 @@ def transport_error(source: str, path: str, exc: Exception, pinned: bool) -> Sou
     """A GET that got no answer: urllib3's exception, in the collector's types."""
     reason = exc.reason if isinstance(exc, MaxRetryError) else exc
     if isinstance(reason, SSLError):
-        return tls_failed(source, reason, pinned)
+        return tls_failed(source, path, reason, pinned)
     if isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError):
         return timed_out(source, path)
     if isinstance(reason, ReadTimeoutError | TimeoutError):
         return timed_out(source, path)
     if isinstance(reason, HTTPError | OSError):
-        return cannot_connect(source, exc)
+        return cannot_connect(source, path, exc)
     return http_error(source, path, 500, f"{type(exc).__name__}: {exc}")

@@ -45,6 +45,7 @@ from collector import __version__
 # decision (adapters/common/retry.py), made per call with the run's deadline in view.
 _NO_RETRY = urllib3.Retry(0, read=False)
 _SAFE_PATH = "/:@!$&'()*+,;=-._~"
+_LOGIN = "access/ticket"
 TICKET_RENEW_S = 3600.0
 """Renew a ticket after an hour, as proxmoxer does: PVE accepts it for two."""
 
@@ -129,13 +130,13 @@ def _ticket_login(settings: PveSettings, secret: str, verify: bool | str) -> Cal
         except AuthenticationError:
             raise errors.login_refused(settings.name) from None
         except SSLError as exc:
-            raise errors.tls_failed(settings.name, exc) from None
+            raise errors.tls_failed(settings.name, _LOGIN, exc, verb="POST") from None
         except Timeout:
-            raise errors.timed_out(settings.name, "access/ticket") from None
+            raise errors.timed_out(settings.name, _LOGIN, verb="POST") from None
         except ConnectionError as exc:
-            raise errors.cannot_connect(settings.name, exc) from None
+            raise errors.cannot_connect(settings.name, _LOGIN, exc, verb="POST") from None
         except Exception as exc:  # noqa: BLE001 - a login that fails in any other way
-            raise errors.http_error(settings.name, "access/ticket", 500, str(exc)) from None
+            raise errors.http_error(settings.name, _LOGIN, 500, str(exc), verb="POST") from None
         return str(ticket)
 
     return login
@@ -172,6 +173,7 @@ class PveClient:
         query = {k: v for k, v in params.items() if v is not None}
         if query:
             url += "?" + urlencode(query, doseq=True)
+        call = errors.call_label(path, query)
         headers = {**conn.headers, **conn.auth.headers()}
         try:
             response = conn.pool.urlopen(
@@ -184,18 +186,18 @@ class PveClient:
                 preload_content=True,
             )
         except Exception as exc:  # noqa: BLE001 - every transport failure is translated here
-            raise errors.transport_error(conn.source, path, exc) from None
+            raise errors.transport_error(conn.source, call, exc) from None
         status = response.status
         if status >= 400:
-            raise errors.http_error(conn.source, path, status, response.reason or "")
+            raise errors.http_error(conn.source, call, status, response.reason or "")
         if not 200 <= status <= 299:
             return None  # PVE does not redirect; nothing else is data
         try:
             document = json.loads(response.data)
         except ValueError:
-            raise errors.malformed(conn.source, path) from None
+            raise errors.malformed(conn.source, call) from None
         if not isinstance(document, dict):
-            raise errors.malformed(conn.source, path)
+            raise errors.malformed(conn.source, call)
         return document.get("data")
 
 

@@ -2,12 +2,15 @@
 
 The live client (``client.py``) and the replay client (``replay.py``) both build their errors
 here, so a replayed failure reads exactly like the live one. Messages carry the source name and
-API path, never a header, cookie or secret.
+the exact call (``GET cluster/resources?type=storage``: the query tells the storage listing from
+the guest listing), transport failures included; never a header, cookie or secret.
 """
 
 from __future__ import annotations
 
 import http.client
+from collections.abc import Mapping
+from typing import Any
 
 from urllib3.exceptions import (
     ConnectTimeoutError,
@@ -33,13 +36,23 @@ from collector.errors import (
 _PVE_PHRASES = {595: "Connection Timed Out", 596: "Connection Reset By Peer"}
 
 
+def call_label(path: str, params: Mapping[str, Any] | None = None) -> str:
+    """The call as a reader would type it: ``cluster/resources?type=vm`` (parameters sorted)."""
+    query = "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()) if v is not None)
+    return f"{path}?{query}" if query else path
+
+
 def phrase(status: int) -> str:
     return http.client.responses.get(status) or _PVE_PHRASES.get(status, "Unknown")
 
 
-def http_error(source: str, path: str, status: int, reason: str) -> SourceError:
-    """PVE answered ``status``; ``reason`` is its own text (pveproxy puts it in the status line)."""
-    where = f"{source}: GET {path}"
+def http_error(
+    source: str, path: str, status: int, reason: str, *, verb: str = "GET"
+) -> SourceError:
+    """PVE answered ``status``; ``reason`` is its own text (pveproxy puts it in the status line).
+
+    ``path`` is the call's label (``call_label``), query included."""
+    where = f"{source}: {verb} {path}"
     reason = first_line(reason) or phrase(status)
     if status in (401, 403):
         advice = (
@@ -68,15 +81,15 @@ def login_refused(source: str) -> SourceError:
     return SourceAuthError(f"{source}: ticket login refused; check user and password")
 
 
-def tls_failed(source: str, exc: BaseException) -> SourceError:
+def tls_failed(source: str, path: str, exc: BaseException, *, verb: str = "GET") -> SourceError:
     return SourceHandshakeError(
-        f"{source}: TLS error ({tls_reason(str(exc))}); set ca_bundle to the CA that signed "
-        "the PVE certificate, or verify_ssl = false for a lab you trust"
+        f"{source}: {verb} {path}: TLS error ({tls_reason(str(exc))}); set ca_bundle to the CA "
+        "that signed the PVE certificate, or verify_ssl = false for a lab you trust"
     )
 
 
-def timed_out(source: str, path: str) -> SourceError:
-    where = f"{source}: GET {path}"
+def timed_out(source: str, path: str, *, verb: str = "GET") -> SourceError:
+    where = f"{source}: {verb} {path}"
     if "/agent/" in path:
         return SourceTimeoutError(
             f"{where}: timed out; check qemu-guest-agent in the VM or raise agent_timeout"
@@ -84,9 +97,9 @@ def timed_out(source: str, path: str) -> SourceError:
     return SourceTimeoutError(f"{where}: timed out; raise timeout or check the host")
 
 
-def cannot_connect(source: str, exc: BaseException) -> SourceError:
+def cannot_connect(source: str, path: str, exc: BaseException, *, verb: str = "GET") -> SourceError:
     return SourceConnectionError(
-        f"{source}: cannot connect ({connection_reason(exc)}); check host and port"
+        f"{source}: {verb} {path}: cannot connect ({connection_reason(exc)}); check host and port"
     )
 
 
@@ -94,11 +107,11 @@ def transport_error(source: str, path: str, exc: Exception) -> SourceError:
     """A GET that got no answer: urllib3's exception, in the collector's types."""
     reason = exc.reason if isinstance(exc, MaxRetryError) else exc
     if isinstance(reason, SSLError):
-        return tls_failed(source, reason)
+        return tls_failed(source, path, reason)
     if isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError):
         return timed_out(source, path)
     if isinstance(reason, ReadTimeoutError | TimeoutError):
         return timed_out(source, path)
     if isinstance(reason, HTTPError | OSError):
-        return cannot_connect(source, exc)
+        return cannot_connect(source, path, exc)
     return http_error(source, path, 500, f"{type(exc).__name__}: {exc}")

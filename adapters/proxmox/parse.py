@@ -100,8 +100,11 @@ def parse_property_string(value: Any, default_key: str | None = None) -> dict[st
 
 
 def agent_enabled(value: Any) -> bool | None:
-    """``agent`` is ``"1"``, ``"0"``, ``"enabled=1,fstrim_cloned_disks=1"`` or absent."""
-    if value is None:
+    """``agent`` is ``"1"``, ``"0"``, ``"enabled=1,fstrim_cloned_disks=1"`` (or a JSON number or
+    boolean); None when it is none of these (absent means disabled: the caller decides that)."""
+    if isinstance(value, bool):
+        return value
+    if as_str(value) is None:
         return None
     props = parse_property_string(value, default_key="enabled")
     return as_bool(props.get("enabled", "0"))
@@ -138,13 +141,25 @@ def _static_ip(value: str | None) -> str | None:
         return None
 
 
-def parse_nics(config: Mapping[str, Any], *, lxc: bool) -> tuple[Nic, ...]:
-    """NICs from ``netN`` keys; static IPs from LXC ``ip=``/``ip6=`` or QEMU ``ipconfigN``."""
+def parse_nics(
+    config: Mapping[str, Any], *, lxc: bool, unreadable: list[str] | None = None
+) -> tuple[Nic, ...]:
+    """NICs from ``netN`` keys; static IPs from LXC ``ip=``/``ip6=`` or QEMU ``ipconfigN``.
+
+    A ``netN``/``ipconfigN`` that is not a string is skipped and its key added to
+    ``unreadable``."""
     nics: list[Nic] = []
     for key in sorted(config, key=lambda k: (len(k), k)):
         match = _NET_KEY.match(key)
         if not match:
             continue
+        if as_str(config[key]) is None:
+            if unreadable is not None and config[key] is not None:
+                unreadable.append(key)
+            continue
+        ipconfig = config.get(f"ipconfig{match.group(1)}")
+        if not lxc and ipconfig is not None and as_str(ipconfig) is None and unreadable is not None:
+            unreadable.append(f"ipconfig{match.group(1)}")
         props = parse_property_string(config[key])
         if lxc:
             mac = normalise_mac(props.get("hwaddr"))
@@ -171,13 +186,18 @@ def parse_nics(config: Mapping[str, Any], *, lxc: bool) -> tuple[Nic, ...]:
     return tuple(nics)
 
 
-def disks_without_backup(config: Mapping[str, Any]) -> tuple[str, ...]:
-    """Disk keys whose property string says ``backup=0`` (excluded from vzdump)."""
+def disks_without_backup(
+    config: Mapping[str, Any], unreadable: list[str] | None = None
+) -> tuple[str, ...]:
+    """Disk keys whose property string says ``backup=0`` (excluded from vzdump); a disk key
+    whose value is not a string is added to ``unreadable``."""
     excluded = []
     for key, value in config.items():
         if not _DISK_KEY.match(key):
             continue
         text = as_str(value)
+        if text is None and value is not None and unreadable is not None:
+            unreadable.append(key)
         if text is None or "backup" not in text:  # nothing to parse: the disk is backed up
             continue
         if as_bool(parse_property_string(text).get("backup", "1")) is False:
@@ -201,24 +221,41 @@ def _useful_ip(text: Any) -> str | None:
     return str(address)
 
 
+def _unreadable(iface: Mapping[str, Any], keys: Iterable[str]) -> str | None:
+    """The first key whose value is there but not a string."""
+    return next((k for k in keys if iface.get(k) is not None and as_str(iface[k]) is None), None)
+
+
 def _collect(
     interfaces: Iterable[Any], mac_key: str, legacy_keys: tuple[str, ...]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
+) -> tuple[tuple[str, ...], tuple[str, ...]] | str:
+    """IPs and MACs of the interfaces; a string names the first part that is not readable
+    (the addresses would otherwise be reported incomplete, as if that were all)."""
     ips: dict[str, None] = {}
     macs: dict[str, None] = {}
-    for iface in interfaces:
+    for index, iface in enumerate(interfaces):
         if not isinstance(iface, Mapping):
-            continue
+            return f"interface {index} is not an object"
+        if key := _unreadable(iface, ("name", mac_key, "hwaddr", *legacy_keys)):
+            return f"interface {index}: {key} is not a string"
         name = as_str(iface.get("name")) or ""
         if _SKIP_IFACES.match(name):
             continue
-        mac = normalise_mac(iface.get(mac_key) or iface.get("hwaddr"))
+        mac = normalise_mac(
+            iface[mac_key] if iface.get(mac_key) is not None else iface.get("hwaddr")
+        )
         if mac and mac != "00:00:00:00:00:00":
             macs[mac] = None
         addresses = iface.get("ip-addresses")
         candidates: list[Any] = []
         if isinstance(addresses, list):
-            candidates = [a.get("ip-address") for a in addresses if isinstance(a, Mapping)]
+            if not all(isinstance(a, Mapping) for a in addresses):
+                return f"interface {index}: an ip-addresses entry is not an object"
+            if any(_unreadable(a, ("ip-address",)) for a in addresses):
+                return f"interface {index}: an ip-address is not a string"
+            candidates = [a.get("ip-address") for a in addresses]
+        elif addresses is not None:
+            return f"interface {index}: ip-addresses is not a list"
         else:  # LXC before PVE 8.4: only the last address per family, as "inet": "a.b.c.d/24"
             candidates = [str(iface.get(k, "")).split("/")[0] for k in legacy_keys]
         for candidate in candidates:
@@ -239,15 +276,18 @@ def agent_addresses(answer: Any) -> tuple[tuple[str, ...], tuple[str, ...]] | st
         if isinstance(error, Mapping):
             return f"guest agent refused: {as_str(error.get('class')) or 'error'}"
         return "guest agent answered without interfaces"
-    if not isinstance(result, list):
+    if not isinstance(result, list) or not result:  # every guest has at least "lo"
         return "guest agent answered without interfaces"
     return _collect(result, "hardware-address", ())
 
 
-def lxc_addresses(answer: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """IPs and MACs from ``lxc/<vmid>/interfaces`` (``null`` for a stopped container)."""
-    if not isinstance(answer, list):
+def lxc_addresses(answer: Any) -> tuple[tuple[str, ...], tuple[str, ...]] | str:
+    """IPs and MACs from ``lxc/<vmid>/interfaces`` (``null`` for a stopped container); a string
+    says why there are none (an answer that is not a list)."""
+    if answer is None:
         return (), ()
+    if not isinstance(answer, list):
+        return "the interfaces answer is not a list"
     return _collect(answer, "hardware-address", ("inet", "inet6"))
 
 

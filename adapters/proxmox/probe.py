@@ -1,24 +1,14 @@
 """``collect doctor`` for a PVE source: can we connect, log in, and read everything we need?
 
-The privileges the collector needs, per PVE version (from the API schema's permission checks,
-``/work/shared/reference/proxmox-api/endpoints.md``):
+Three steps: ``GET version`` (reachable, TLS, credentials), ``GET access/permissions``
+(allowed to every user and token for itself: the effective privileges per ACL path, always
+including ``/``, ``/vms``, ``/storage``, ``/pool``, ``/nodes``; a privilege granted only below
+the path, e.g. ``/vms/100``, is reported as partial), then the cluster-wide reads the report
+makes (``ProxmoxAdapter.preflight``: nodes offline, listings failing).
 
-=====================  ========  ================================================================
-privilege              ACL path  used for
-=====================  ========  ================================================================
-Sys.Audit              /         cluster/status, cluster/ha/resources, cluster/backup,
-                                 cluster/backup-info/not-backed-up
-VM.Audit               /vms      guests in cluster/resources, qemu/lxc config, lxc interfaces
-Datastore.Audit        /storage  storage content (backup volumes); Datastore.AllocateSpace also
-                                 passes the check
-Pool.Audit             /pool     pools
-VM.GuestAgent.Audit    /vms      PVE >= 9: agent/network-get-interfaces (or ...Unrestricted)
-VM.Monitor             /vms      PVE < 9: the same agent call
-=====================  ========  ================================================================
-
-``GET /access/permissions`` (allowed to every user and token for itself) returns the effective
-privileges per ACL path, always including ``/``, ``/vms``, ``/storage``, ``/pool``, ``/nodes``;
-a privilege granted only below the path (``/vms/100``) is reported as partial.
+Every verdict comes from the classification ``collect report`` uses (``Impact``, and the call
+table in ``calls.py``): a missing privilege or a failing read is FAIL (NOT READY, exit 3) where
+the report would exit 3, WARN where the report would only note a coverage gap.
 
 Backup volumes are a case apart (``visibility.py``): ``Datastore.Audit`` lets the collector
 list a storage, but PVE then leaves out every backup unless the token also holds
@@ -33,11 +23,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.proxmox.adapter import ProxmoxAdapter
+from adapters.proxmox.calls import (
+    AGENT,
+    AGENT_PRIVILEGE_BEFORE_9,
+    AGENT_PRIVILEGE_PVE9,
+    agent_privilege,
+    privilege_impact,
+)
 from adapters.proxmox.client import PveSettings, open_client, trusted_cas
-from adapters.proxmox.normalise import agent_privilege
+from adapters.proxmox.normalise import version_of
 from adapters.proxmox.visibility import ALLOCATE, ALLOCATE_SPACE, VM_BACKUP, holds, permissions_of
-from collector.errors import SourceAuthError, SourceConnectionError, SourceError
-from collector.model import Check, CheckState, Diagnosis, SourceKind
+from collector.errors import (
+    SourceAuthError,
+    SourceConnectionError,
+    SourceError,
+    SourceResponseError,
+)
+from collector.model import Check, CheckState, Diagnosis, Impact, SourceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +49,34 @@ class Need:
     path: str
     accepted: tuple[str, ...]
     purpose: str
+    slot: str = ""
+    """The privilege's key in the call table (``AGENT`` for the agent's); default: itself."""
+
+    @property
+    def impact(self) -> Impact:
+        """What the report lacks without it (the worst impact among the calls needing it)."""
+        return privilege_impact(self.slot or self.privilege)
+
+
+def _agent_need(version: str | None) -> Need:
+    purpose = "guest agent addresses (engine placement by IP)"
+    agent = agent_privilege(version)
+    if agent == AGENT_PRIVILEGE_BEFORE_9:
+        return Need(agent, "/vms", (agent,), purpose, AGENT)
+    unrestricted = "VM.GuestAgent.Unrestricted"
+    if agent == AGENT_PRIVILEGE_PVE9:
+        return Need(agent, "/vms", (agent, unrestricted), purpose, AGENT)
+    return Need(
+        f"{AGENT_PRIVILEGE_PVE9} or {AGENT_PRIVILEGE_BEFORE_9}",
+        "/vms",
+        (AGENT_PRIVILEGE_PVE9, unrestricted, AGENT_PRIVILEGE_BEFORE_9),
+        f"{purpose}; the PVE version is unknown: PVE 9 needs {AGENT_PRIVILEGE_PVE9}, PVE 8 "
+        f"and older {AGENT_PRIVILEGE_BEFORE_9}",
+        AGENT,
+    )
 
 
 def needed_privileges(version: str | None) -> tuple[Need, ...]:
-    agent = agent_privilege(version)
-    accepted = (agent,) if agent == "VM.Monitor" else (agent, "VM.GuestAgent.Unrestricted")
     return (
         Need("Sys.Audit", "/", ("Sys.Audit",), "cluster status, HA, backup jobs"),
         Need("VM.Audit", "/vms", ("VM.Audit",), "guest list, guest configs, LXC addresses"),
@@ -61,7 +87,7 @@ def needed_privileges(version: str | None) -> tuple[Need, ...]:
             "backup volumes on storages",
         ),
         Need("Pool.Audit", "/pool", ("Pool.Audit",), "pool names"),
-        Need(agent, "/vms", accepted, "guest agent addresses (engine placement by IP)"),
+        _agent_need(version),
     )
 
 
@@ -70,7 +96,8 @@ def _has(privileges: Any, accepted: tuple[str, ...]) -> bool:
 
 
 def judge(permissions: Mapping[str, Any], need: Need) -> Check:
-    """OK when granted on the path or an ancestor, WARN when only below it, else FAIL."""
+    """OK when granted on the path or an ancestor, WARN when only below it; else what the
+    report would lack without it (FAIL for a source or inventory lost, WARN for coverage)."""
     name = f"{need.privilege} on {need.path}"
     path = need.path
     while True:
@@ -89,10 +116,12 @@ def judge(permissions: Mapping[str, Any], need: Need) -> Check:
         return Check(
             name, CheckState.WARN, f"only on {shown}: other objects stay invisible ({need.purpose})"
         )
-    return Check(
+    cost = "the report fails" if need.impact.incomplete else "a coverage gap in the report"
+    return Check.judged(
         name,
-        CheckState.FAIL,
-        f"missing: grant it on {need.path} to read {need.purpose} (see docs/reliability.md)",
+        need.impact,
+        f"missing ({cost}): grant it on {need.path} to read {need.purpose} "
+        "(see docs/reliability.md)",
     )
 
 
@@ -138,7 +167,8 @@ def _tls_check(cfg: PveSettings) -> Check:
 
 
 def diagnose_proxmox(cfg: PveSettings, secret: str) -> Diagnosis:
-    """Connect, log in, read the version and the token's own permissions; never raises."""
+    """Connect, log in, read the version, the token's own permissions and the cluster-wide
+    answers; never raises."""
     checks: list[Check] = []
 
     def done() -> Diagnosis:
@@ -146,9 +176,13 @@ def diagnose_proxmox(cfg: PveSettings, secret: str) -> Diagnosis:
 
     where = f"{cfg.scheme}://{cfg.host}:{cfg.port}"
     who = f"token {cfg.user}!{cfg.token_name}" if cfg.token_name else f"user {cfg.user}"
+    version_error: SourceError | None = None
     try:
         api, _ = open_client(cfg, secret)
-        version_answer = api.get("version")
+        try:
+            version_answer = api.get("version")
+        except SourceResponseError as exc:  # it answered, with an error or garbage
+            version_answer, version_error = None, exc
     except SourceConnectionError as exc:
         checks.append(Check("reachable", CheckState.FAIL, str(exc)))
         return done()
@@ -161,12 +195,18 @@ def diagnose_proxmox(cfg: PveSettings, secret: str) -> Diagnosis:
         return done()
     checks += [Check("reachable", CheckState.OK, f"{where} answered"), _tls_check(cfg)]
     checks.append(Check("auth", CheckState.OK, f"{who} accepted"))
-    version = None
-    if isinstance(version_answer, Mapping) and isinstance(version_answer.get("version"), str):
-        version = version_answer["version"]
-    checks.append(
-        Check("version", CheckState.OK if version else CheckState.WARN, f"PVE {version or '?'}")
-    )
+    version = version_of(version_answer)
+    if version is not None:
+        checks.append(Check("version", CheckState.OK, f"PVE {version}"))
+    else:
+        why = str(version_error) if version_error else "GET version answered without a version"
+        checks.append(
+            Check.judged(
+                "version",
+                Impact.COVERAGE,
+                f"unknown ({why}); which privilege guest-agent reads need depends on it",
+            )
+        )
     try:
         permissions = api.get("access/permissions")
     except SourceError as exc:
@@ -177,4 +217,18 @@ def diagnose_proxmox(cfg: PveSettings, secret: str) -> Diagnosis:
         return done()
     checks += [judge(permissions, need) for need in needed_privileges(version)]
     checks.append(backup_visibility_check(permissions))
+    checks += _cluster_reads(ProxmoxAdapter(cfg.name, api, concurrency=cfg.concurrency))
     return done()
+
+
+def _cluster_reads(adapter: ProxmoxAdapter) -> list[Check]:
+    """The report's cluster-wide reads, judged as the report judges them."""
+    status = adapter.preflight()
+    if status.error is not None:
+        return [Check.judged("cluster reads", Impact.FATAL, status.error)]
+    found = [
+        Check.judged(f"{gap.what} ({gap.subject})", gap.impact, gap.reason)
+        for gap in status.gaps
+        if gap.what != "version"  # shown above
+    ]
+    return found or [Check("cluster reads", CheckState.OK, "every cluster-wide GET answered")]

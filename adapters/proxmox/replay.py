@@ -22,14 +22,15 @@ class ReplayPveApi:
 
     def get(self, path: str, **params: Any) -> Any:
         path = path.strip("/")
+        call = errors.call_label(path, params)
         try:
             found, data = read_answer(recording_file(self.root, path, params))
         except Malformed:
-            raise errors.malformed(self.source, path) from None
+            raise errors.malformed(self.source, call) from None
         if found:
             return data
         if not isinstance(data, dict):
-            raise errors.http_error(self.source, path, 501, f"Method 'GET /{path}' not implemented")
+            raise errors.http_error(self.source, call, 501, f"Method 'GET /{path}' not implemented")
         status = data.get("status", 500)
         status = status if isinstance(status, int) and not isinstance(status, bool) else 500
-        raise errors.http_error(self.source, path, status, str(data.get("message", "")))
+        raise errors.http_error(self.source, call, status, str(data.get("message", "")))

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from adapters.common.unread import Unread, json_type
 from collector.model import BackupVisibility
 
 Permissions = Mapping[str, Mapping[str, Any]]
@@ -31,14 +32,21 @@ ALLOCATE_SPACE = "Datastore.AllocateSpace"
 VM_BACKUP = "VM.Backup"
 
 
-def permissions_of(answer: Any) -> dict[str, dict[str, bool]] | None:
-    """The answer as ``{path: {privilege: propagates}}``; None when it is not that shape."""
+def permissions_of(answer: Any, unread: Unread | None = None) -> dict[str, dict[str, bool]] | None:
+    """The answer as ``{path: {privilege: propagates}}``; None when it is not that shape. A path
+    whose privileges are not an object is left out (fewer privileges: more guests count as
+    hidden, so the backup rules claim less) and noted in ``unread``."""
     if not isinstance(answer, Mapping):
         return None
     out: dict[str, dict[str, bool]] = {}
     for path, privileges in answer.items():
         if isinstance(path, str) and isinstance(privileges, Mapping):
-            out[path] = {str(k): bool(v) for k, v in privileges.items()}
+            flags = {str(k): v for k, v in privileges.items() if isinstance(v, bool | int)}
+            if unread is not None and len(flags) != len(privileges):
+                unread.note(f"{path}: a privilege that is not 0/1")
+            out[path] = {k: bool(v) for k, v in flags.items()}
+        elif unread is not None:
+            unread.drop(f"{path} ({json_type(privileges)})")
     return out
 
 

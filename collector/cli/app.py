@@ -36,6 +36,7 @@ class ExitCode(IntEnum):
     INCOMPLETE = 3
     LOCKED = 4
     INTERNAL = 70
+    INTERRUPTED = 130
 
 
 class FailOn(StrEnum):
@@ -50,7 +51,7 @@ app = typer.Typer(
     "architecture: platforms as VMs, services as containers, containers inside VMs.\n\n"
     "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config error, "
     "3 a source could not be fully collected (report still written), "
-    "4 another run holds the lock, 70 internal error.",
+    "4 another run holds the lock, 70 internal error, 130 interrupted (Ctrl-C).",
     no_args_is_help=True,
     # Plain click help: rich markup would eat "[record]" and hard-wrap docstrings; click
     # re-flows paragraphs to the terminal (at most 80 columns) and keeps "\b" blocks as written.
@@ -67,10 +68,32 @@ def fail(message: str, code: ExitCode) -> NoReturn:
     raise typer.Exit(int(code))
 
 
-def guarded(action: Callable[[], T]) -> T:
-    """Run ``action``; turn every error into one line and an exit code (traceback if verbose)."""
+def interrupted(before: Callable[[], None] | None = None) -> NoReturn:
+    """Ctrl-C: say so and end the process now, with exit code 130 (128 + SIGINT).
+
+    By the time this runs, the interrupted code has unwound: a report being written lost only
+    its temp file (``output.write_atomically``), a history transaction was rolled back, the
+    run lock released. What may still run are worker threads blocked in a read of a server
+    that does not answer; a thread cannot be stopped, and a normal exit would wait for each
+    one's timeout (Python joins them at exit). ``os._exit`` ends them with the process.
+    """
+    if before is not None:
+        before()
+    sys.stdout.flush()
+    sys.stderr.write("collect: interrupted\n")
+    sys.stderr.flush()
+    os._exit(int(ExitCode.INTERRUPTED))
+
+
+def guarded(action: Callable[[], T], on_interrupt: Callable[[], None] | None = None) -> T:
+    """Run ``action``; turn every error into one line and an exit code (traceback if verbose).
+
+    Ctrl-C ends the process at once with exit code 130 (``interrupted``), after
+    ``on_interrupt`` (e.g. erasing the progress line)."""
     try:
         return action()
+    except KeyboardInterrupt:
+        interrupted(on_interrupt)
     except typer.Exit:
         raise
     except RunLocked as exc:

@@ -8,6 +8,7 @@ Exit codes:
   3  a source could not be fully collected; the report is still written and names what is missing
   4  another run holds the lock (see --lock-timeout); this run did nothing
   70 internal error (a bug: please report it with --verbose output)
+  130 interrupted (Ctrl-C): no report file and no history row is left half-written
 """
 
 from __future__ import annotations
@@ -211,7 +212,7 @@ def report(
         with ExitStack() as stack:
             if demo:
                 replay = guarded(lambda: stack.enter_context(demo_lab()))
-            outcome = guarded(lambda: job(replay))
+            outcome = guarded(lambda: job(replay), on_interrupt=shown.close)
     finally:
         shown.close()  # erase the progress line before anything else is printed
     result = outcome.report

@@ -22,8 +22,14 @@ def run_doctor(probes: Iterable[Callable[[], Diagnosis]], max_parallel: int = 8)
     probes = list(probes)
     if not probes:
         return []
-    with ThreadPoolExecutor(max_workers=min(max_parallel, len(probes))) as pool:
-        return list(pool.map(lambda probe: probe(), probes))
+    pool = ThreadPoolExecutor(max_workers=min(max_parallel, len(probes)))
+    try:
+        diagnoses = list(pool.map(lambda probe: probe(), probes))
+    except BaseException:  # Ctrl-C: never wait for a probe blocked in a read
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return diagnoses
 
 
 def render_doctor(diagnoses: list[Diagnosis]) -> str:

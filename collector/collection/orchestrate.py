@@ -2,7 +2,9 @@
 
 Sources follow the adapter contract (``collector/contract.py``).
 A source that fails becomes a ``SourceStatus`` with an error; it never takes the others' results
-down with it, whatever it raises.
+down with it, whatever it raises. What the sources return passes through the lab-text policy
+(``safe_text.py``: secrets redacted, control characters out, sizes bounded) before anything is
+joined, judged or printed, so every output inherits it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
+from collector.collection.safe_text import safe_results
 from collector.config import Config
 from collector.contract import Source
 from collector.correlation.inventory import build_inventory
 from collector.correlation.weak_placements import note_weakened_placements
 from collector.errors import CollectorError
 from collector.model import Gap, SourceKind, SourceResult, SourceStatus
+from collector.redaction import RedactionPolicy
 from collector.report.build import Report, build_report
 from collector.rules import RuleSetting, evaluate
 
@@ -85,8 +89,16 @@ def collect_all(
     sources = list(sources)
     if not sources:
         return []
-    with ThreadPoolExecutor(max_workers=min(max_parallel, len(sources))) as pool:
-        return list(pool.map(_safe_collect, sources))
+    pool = ThreadPoolExecutor(max_workers=min(max_parallel, len(sources)))
+    try:
+        results = list(pool.map(_safe_collect, sources))
+    except BaseException:
+        # Ctrl-C: drop the sources not started and do not wait for the ones blocked in a read
+        # (a thread in a socket read cannot be stopped; the CLI ends the process instead).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
 
 
 def run_report(
@@ -99,7 +111,8 @@ def run_report(
     """Collect every source, join, judge. ``settings`` replaces ``config.rules`` (tests)."""
     settings = settings if settings is not None else config.rules
     with fewer_gc_passes():
-        results = collect_all(sources)
+        policy = RedactionPolicy.from_config(config.record.redact_keys)
+        results = safe_results(collect_all(sources), policy)
         inventory = build_inventory(
             results,
             docker=config.docker,

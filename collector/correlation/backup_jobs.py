@@ -78,11 +78,19 @@ def backups_of(guest: Guest, volumes: Iterable[BackupVolume]) -> list[BackupVolu
     """The guest's backups, newest first. A volume of the other guest type does not count."""
     kind = "qemu" if guest.form is Form.VM else "lxc"
     own = [
+        v for v in volumes if v.vmid == guest.vmid and volume_kind(v) in (kind, None) and v.ctime
+    ]
+    return sorted(own, key=lambda v: v.ctime or 0, reverse=True)
+
+
+def undated_backups(guest: Guest, volumes: Iterable[BackupVolume]) -> list[BackupVolume]:
+    """The guest's backups whose creation time is unknown: their age cannot be judged."""
+    kind = "qemu" if guest.form is Form.VM else "lxc"
+    return [
         v
         for v in volumes
-        if v.vmid == guest.vmid and volume_kind(v) in (kind, None) and v.ctime > 0
+        if v.vmid == guest.vmid and volume_kind(v) in (kind, None) and v.ctime is None
     ]
-    return sorted(own, key=lambda v: v.ctime, reverse=True)
 
 
 def foreign_backups(guest: Guest, volumes: Iterable[BackupVolume]) -> list[BackupVolume]:

@@ -135,11 +135,13 @@ def classify_container(
         rules,
         form=Form.CONTAINER,
         name=container.name,
-        image=container.image,
+        image=container.image or "",
         engine=container.engine,
     )
     if decided:
         return decided
+    if container.labels is None:
+        return RoleDecision(Role.UNCLASSIFIED, "its labels could not be read")
     label = container.labels.get(ROLE_LABEL, "").strip().lower()
     where = f"label {ROLE_LABEL}={label}"
     if not label and container.pod:  # a Podman pod member inherits its pod's labels

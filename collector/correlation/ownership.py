@@ -84,7 +84,7 @@ def marked_owner(item: Item, settings: OwnershipSettings) -> Owner | None:
     if isinstance(item, Guest):
         return _from_tags(item.tags, settings.tag_prefix.lower())
     if isinstance(item, Container | Engine):
-        value = item.labels.get(settings.label, "").strip()
+        value = (item.labels or {}).get(settings.label, "").strip()
         kind = "label" if isinstance(item, Container) else "daemon label"
         if not value and isinstance(item, Container) and item.pod:
             value = item.pod_labels.get(settings.label, "").strip()  # its Podman pod's label

@@ -13,10 +13,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from collector.correlation.inventory import Inventory
-from collector.model import Form, Gap, Placement, PlacementMethod, SourceStatus
+from collector.model import Form, Gap, Placement, PlacementMethod, SourceKind, SourceStatus
 
 AGENT_PERMISSION = "agent-permission"
 """``Gap.what`` of the once-per-source gap an adapter writes when agent reads are refused."""
+
+
+def hosts_unknown(inventory: Inventory) -> bool:
+    """Whether the hosts an engine could run on are not all known: a PVE source failed, or
+    its inventory is incomplete (a node, a guest listing, a guest config not read). An engine
+    that matched nothing may then run on what is missing, and inherit its owner from it."""
+    return any(s.kind is SourceKind.PROXMOX and not s.complete for s in inventory.sources)
 
 
 def _weak(placement: Placement) -> bool:

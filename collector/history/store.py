@@ -11,7 +11,8 @@ Schema (``PRAGMA user_version`` is its version; migrations live in ``schema.py``
 
 Child rows go with their run (``ON DELETE CASCADE``). The database runs in WAL mode, so readers
 (``collect history``) never block the writer, and a run killed mid-transaction leaves the
-database exactly as it was before that run.
+database exactly as it was before that run. A file at the path that is not a whole history
+database of ours is never opened for writing (``integrity.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from collector import __version__
 from collector.history.errors import HistoryError
+from collector.history.integrity import check_existing
 from collector.history.retention import RunAge, runs_to_prune
 from collector.history.schema import DB_SCHEMA_VERSION, MIGRATIONS
 from collector.report.declared_changes import DeclaredRecord
@@ -73,6 +75,7 @@ class HistoryStore:
     def open(cls, path: Path, *, create: bool = True) -> HistoryStore:
         if not create and not path.is_file():
             raise HistoryError(f"no history at {path} yet: run 'collect report' first")
+        check_existing(path)  # nothing is written to a file that is not a whole history
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)

@@ -11,7 +11,7 @@ from collector.report.backups import GuestBackups, guest_backups
 from collector.report.build import Report
 from collector.report.tree import datastore_state, walk
 from collector.rules import RULES_BY_ID
-from collector.text import clean
+from collector.text import clean, shorten
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -213,6 +213,10 @@ def layer_compliance_table(report: Report) -> Table:
     return ["layer", "complying", "open", "waived", "rules with open findings"], rows
 
 
+NAME_COLUMN = 48
+"""Widest name the inventory table shows: the id column beside it has the whole name."""
+
+
 def inventory_table(report: Report, space: str = " ", name: Callable[[str], str] = clean) -> Table:
     """Every object in tree order, the name column drawn as a tree: ``space`` fills the tree's
     gaps, ``name`` makes a name fit to print (the Markdown page escapes it)."""
@@ -228,7 +232,7 @@ def inventory_table(report: Report, space: str = " ", name: Callable[[str], str]
         owner = inv.owners.get(row.id)
         rows.append(
             [
-                prefix + name(row.name),
+                prefix + name(shorten(row.name, NAME_COLUMN)),
                 row.form,
                 row.state,
                 role_text,
@@ -277,8 +281,9 @@ def backups_table(report: Report) -> Table:
     rows = []
     for row in guest_backups(report.inventory):
         newest = row.newest
-        age = f"({int((now - newest.ctime) // 86400)} d)" if newest else ""
-        when = f"{_date(newest.ctime, tz)} {age}" if newest else "-"
+        ctime = newest.ctime if newest else None  # backups_of keeps dated backups only
+        age = f"({int((now - ctime) // 86400)} d)" if ctime is not None else ""
+        when = f"{_date(ctime, tz)} {age}" if ctime is not None else "-"
         rows.append(
             [
                 row.guest.id,

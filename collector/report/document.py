@@ -9,6 +9,7 @@ part of the model, so they cannot leak here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -87,14 +88,24 @@ def _backup_details(item: BackupServer | Datastore) -> dict[str, Any]:
     }
 
 
+def _list(values: Iterable[Any] | None) -> list[Any] | None:
+    """A list, or null for a value that was not read (never an empty list in its place)."""
+    return None if values is None else list(values)
+
+
+def _map(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if values is None else dict(values)
+
+
 def _details(item: Item, inv: Inventory) -> dict[str, Any]:
     if isinstance(item, BackupServer | Datastore):
         return _backup_details(item)
     if isinstance(item, Node):
-        return {"online": item.online, "ip": item.ip}
+        return {"online": item.online, "ip": item.ip, "listed": item.listed}
     if not isinstance(item, Guest | Engine | Container):
-        return {"version": item.version, "pools": dict(item.pools)}
+        return {"version": item.version, "pools": _map(item.pools)}
     if isinstance(item, Guest):
+        unread = item.nics is None and item.reported_ips is None
         return {
             "vmid": item.vmid,
             "node": item.node,
@@ -106,12 +117,14 @@ def _details(item: Item, inv: Inventory) -> dict[str, Any]:
             "agent_enabled": item.agent_enabled,
             "ostype": item.ostype,
             "ha_state": item.ha_state,
-            "ips": list(item.ips),
-            "macs": list(item.macs),
-            "features": list(item.features),
+            # Known addresses (static config and the guest's own report); null when neither
+            # could be read.
+            "ips": None if unread else list(item.ips),
+            "macs": None if unread else list(item.macs),
+            "features": _list(item.features),
             "memory_bytes": item.memory_bytes,
             "cores": item.cores,
-            "disks_without_backup": list(item.disks_without_backup),
+            "disks_without_backup": _list(item.disks_without_backup),
         }
     if isinstance(item, Engine):
         placement = inv.placements.get(item.id)
@@ -155,8 +168,8 @@ def _details(item: Item, inv: Inventory) -> dict[str, Any]:
         "restart_policy": item.restart_policy,
         "restart_count": item.restart_count,
         "log_driver": item.log_driver,
-        "log_options": dict(item.log_options),
-        "labels": dict(item.labels),
+        "log_options": _map(item.log_options),
+        "labels": _map(item.labels),
         "compose_project": item.compose_project,
         "compose_service": item.compose_service,
         "pod": item.pod,
@@ -176,7 +189,7 @@ def _item(row: Row, inv: Inventory) -> dict[str, Any]:
     if isinstance(row.item, Guest):
         state = row.item.status
     elif isinstance(row.item, Node):
-        state = row.state
+        state = {True: "online", False: "offline", None: "unknown"}[row.item.online]
     return {
         "id": row.id,
         "parent": inv.parent(row.id),

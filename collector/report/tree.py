@@ -1,8 +1,12 @@
 """Walk the inventory as a tree (cluster → node → guest → engine → container) for renderers.
 
 Engines placed on a guest or node appear under it; engines whose placement is unknown appear
-after the clusters, under no parent, so nothing collected is ever left out of a report. Backup
-servers come last, each with its datastores.
+after the clusters, under no parent. The walk is total: every object the inventory holds (and
+the summary counts) is yielded exactly once, whatever the tree looks like. A guest on a node the
+cluster does not list is yielded under its cluster, with the engines it hosts (the PVE adapter
+normally adds such a node as an unlisted ``Node``), and an engine placed on something the walk
+did not reach is yielded with the unplaced ones, never lost. Backup servers come last, each with
+its datastores.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class Row:
     def state(self) -> str:
         item = self.item
         if isinstance(item, Node):
+            if not item.listed:
+                return "unknown (not in cluster/status)"
             return {True: "online", False: "offline", None: "unknown"}[item.online]
         if isinstance(item, Guest):
             return item.status
@@ -58,10 +64,14 @@ def datastore_state(store: Datastore) -> str:
     return ""
 
 
-def _engine_rows(inventory: Inventory, engine_ids: tuple[str, ...], depth: int) -> Iterator[Row]:
-    engines = {e.id: e for e in inventory.engines}
+def _engine_rows(
+    engines: dict[str, Engine], engine_ids: tuple[str, ...], depth: int
+) -> Iterator[Row]:
+    """The engines (and their containers), each taken out of ``engines`` once yielded."""
     for engine_id in engine_ids:
-        engine = engines[engine_id]
+        engine = engines.pop(engine_id, None)
+        if engine is None:
+            continue
         yield Row(depth, engine)
         for container in engine.containers:
             yield Row(depth + 1, container)
@@ -69,6 +79,7 @@ def _engine_rows(inventory: Inventory, engine_ids: tuple[str, ...], depth: int) 
 
 def walk(inventory: Inventory) -> Iterator[Row]:
     hosted = inventory.engines_on
+    engines = {e.id: e for e in inventory.engines}  # not yet yielded
     for cluster in inventory.clusters:
         yield Row(0, cluster)
         guests_by_node: dict[str, list[Guest]] = {}
@@ -78,16 +89,17 @@ def walk(inventory: Inventory) -> Iterator[Row]:
             yield Row(1, node)
             for guest in sorted(guests_by_node.pop(node.name, []), key=lambda g: g.vmid):
                 yield Row(2, guest)
-                yield from _engine_rows(inventory, hosted.get(guest.id, ()), 3)
-            yield from _engine_rows(inventory, hosted.get(node.id, ()), 2)
-        for orphans in guests_by_node.values():  # guests on a node cluster/status did not list
+                yield from _engine_rows(engines, hosted.get(guest.id, ()), 3)
+            yield from _engine_rows(engines, hosted.get(node.id, ()), 2)
+        for orphans in guests_by_node.values():  # guests on a node the cluster does not hold
             for guest in sorted(orphans, key=lambda g: g.vmid):
                 yield Row(1, guest)
+                yield from _engine_rows(engines, hosted.get(guest.id, ()), 2)
+    # Unplaced engines, then any engine whose placement target the walk did not reach.
     placements = inventory.placements
-    unplaced = tuple(
-        e.id for e in inventory.engines if e.id not in placements or not placements[e.id].target
-    )
-    yield from _engine_rows(inventory, unplaced, 0)
+    unplaced = tuple(e for e in engines if e not in placements or not placements[e].target)
+    yield from _engine_rows(engines, unplaced, 0)
+    yield from _engine_rows(engines, tuple(engines), 0)
     for server in inventory.backup_servers:
         yield Row(0, server)
         for store in server.datastores:

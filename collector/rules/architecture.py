@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from collector.correlation.inventory import Inventory
-from collector.model import Form, Guest, Layer, Node, Role, Severity
+from collector.model import Container, Form, Guest, Layer, Node, Role, Severity
 from collector.rules.base import Hit, Rule, RuleContext
 
 
@@ -82,6 +82,8 @@ def docker_on_node(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
 def unclassified(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
     for workload in inventory.workloads():
         role = inventory.roles[workload.id]
+        if isinstance(workload, Container) and (workload.labels is None or workload.image is None):
+            continue  # its role label, or the image a classify rule matches, was not read
         if role.role is Role.UNCLASSIFIED:
             layer = Layer.CONTAINER if workload.id.startswith("docker:") else Layer.GUEST
             yield Hit(

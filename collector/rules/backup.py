@@ -21,6 +21,7 @@ from collector.correlation.backup_jobs import (
     coverage,
     foreign_backups,
     job_names,
+    undated_backups,
 )
 from collector.correlation.inventory import Inventory
 from collector.model import BackupVolume, Cluster, Form, Guest, Layer, Severity
@@ -105,8 +106,10 @@ def backup_stale(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
             volumes = list(evidence.volumes.get(guest.vmid, ()))
             backups = backups_of(guest, volumes)
             newest = backups[0] if backups else None
-            if newest and ctx.now_epoch - newest.ctime <= max_days * _DAY:
+            if newest and ctx.now_epoch - (newest.ctime or 0) <= max_days * _DAY:
                 continue
+            if undated_backups(guest, volumes):
+                continue  # a backup whose date PVE did not give may well be recent
             if evidence.unknown_on(guest, {job.storage for job in cover.enabled}):
                 # A newer backup may sit where we cannot see: unreadable, or hidden from the
                 # token (backup_evidence). Unknown is not "no backup".
@@ -125,7 +128,7 @@ def _stale_hit(
     jobs = job_names(cover.enabled)
     hint = "check the job's task log (Datacenter > Backup, Node > Task History) and its storage"
     name = f"{_kind(guest)} {guest.vmid} '{guest.name}'"
-    if newest is not None:
+    if newest is not None and newest.ctime is not None:
         age = int((ctx.now_epoch - newest.ctime) // _DAY)
         return Hit(
             guest.id,

@@ -81,8 +81,9 @@ def restart_loop(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
     for container in inventory.containers():
         count = container.restart_count
         if container.state == "restarting":
-            state = f"is restarting (restarted {count} times)"
-        elif count >= limit:
+            times = f" (restarted {count} times)" if count is not None else ""
+            state = f"is restarting{times}"
+        elif count is not None and count >= limit:
             state = f"was restarted {count} times by its restart policy and is {container.state}"
         else:
             continue
@@ -119,7 +120,9 @@ def log_unbounded(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
     drivers = set(ctx.params["drivers"])
     for container in inventory.containers():
         driver = container.log_driver
-        if driver not in drivers or "max-size" in container.log_options:
+        if driver not in drivers or container.log_options is None:
+            continue  # another driver, or not read
+        if "max-size" in container.log_options:
             continue
         default = (
             " (the driver's own default of 5 x 20 MB applies, but nobody chose it)"

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from collector.correlation.inventory import Inventory, layer_of
 from collector.correlation.ownership import DEFAULT_LABEL, DEFAULT_TAG_PREFIX
+from collector.correlation.weak_placements import hosts_unknown
 from collector.model import Cluster, Container, Engine, Guest, Layer, Node, Severity
 from collector.rules.base import Hit, Rule, RuleContext
 
@@ -21,8 +22,8 @@ _IMAGE_ID = re.compile(r"(sha256:)?[0-9a-f]{64}")
 
 def undocumented(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
     for guest in inventory.guests():
-        # onboot is None only when the guest's config (which holds the notes) was not read
-        if not guest.template and guest.onboot is not None and not guest.description.strip():
+        # None: the notes were not read (config unreadable, node offline): nothing to claim
+        if not guest.template and guest.description is not None and not guest.description.strip():
             yield Hit(
                 guest.id,
                 Layer.GUEST,
@@ -32,6 +33,8 @@ def undocumented(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
             )
     labels = (OCI_DESCRIPTION, ctx.params["description_label"])
     for container in inventory.containers():
+        if container.labels is None:
+            continue  # not read: a description label may be there
         if container.compose_project or any(container.labels.get(k, "").strip() for k in labels):
             continue
         if container.systemd_unit:
@@ -74,9 +77,28 @@ def owner_missing(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:
         'add owners = { "<engine id>" = "<name>" } to [rules.owner-missing] (Podman has no '
         "daemon labels), or let it inherit from the guest it runs on"
     )
+    # Labels that could not be read may hold the owner, and an engine that matched no host
+    # while the hosts are not all known (a PVE source failed or is incomplete), or whose own
+    # hostname is unknown, may inherit one from the host it runs on: their objects (and the
+    # containers below such an engine) are not claimed to have none.
+    hosts_missing = hosts_unknown(inventory)
+    unknown = {
+        e.id
+        for e in inventory.engines
+        if e.labels is None
+        or (
+            (hosts_missing or e.hostname is None)
+            and not getattr(inventory.placements.get(e.id), "target", None)
+        )
+    }
+    unknown |= {
+        c.id for c in inventory.containers() if c.labels is None or f"docker:{c.engine}" in unknown
+    }
     for item in items:
         layer = layer_of(item)
         if layer.value not in layers or inventory.owners.get(item.id) is not None:
+            continue
+        if item.id in unknown:
             continue
         hint = hints[layer]
         if isinstance(item, Engine) and item.name in inventory.podman_engines:
@@ -117,8 +139,8 @@ PODMAN_RESTART_HINT = (
 
 def restart_policy_no(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
     for container in inventory.containers():
-        if container.restart_policy not in ("no", ""):
-            continue
+        if container.restart_policy not in ("no", "") or container.labels is None:
+            continue  # another policy, or not read (the listing alone does not say)
         if container.labels.get("com.docker.compose.oneoff", "").lower() == "true":
             continue  # `docker compose run`: a one-off task, not a service
         if container.systemd_unit:
@@ -148,7 +170,7 @@ def image_reference(image: str) -> tuple[str | None, str | None]:
 
 def image_unpinned(inventory: Inventory, _ctx: RuleContext) -> Iterator[Hit]:
     for container in inventory.containers():
-        if container.image == "unknown" or _IMAGE_ID.fullmatch(container.image):
+        if container.image is None or _IMAGE_ID.fullmatch(container.image):
             continue  # not read, or started from an image id: as pinned as it gets
         tag, digest = image_reference(container.image)
         if digest or (tag and tag != "latest"):

@@ -66,7 +66,8 @@ def _newest_snapshots(inventory: Inventory) -> Iterator[tuple[Guest, BackupVolum
 
 def _where(volume: BackupVolume) -> str:
     origin = f", read from {volume.origin}" if volume.origin else ""
-    return f"{_day(volume.ctime)} on {volume.storage}{origin}"
+    when = _day(volume.ctime) if volume.ctime is not None else "an unknown date"
+    return f"{when} on {volume.storage}{origin}"
 
 
 def backup_unverified(inventory: Inventory, ctx: RuleContext) -> Iterator[Hit]:

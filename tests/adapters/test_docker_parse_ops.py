@@ -38,8 +38,11 @@ def test_a_list_entry_alone_does_not_know_about_a_healthcheck() -> None:
 
 
 def test_engine_labels_from_info() -> None:
-    assert engine_labels(["homelab.owner=bob", "zone = dmz", "novalue", 3]) == {
+    assert engine_labels(["homelab.owner=bob", "zone = dmz", "novalue"]) == {
         "homelab.owner": "bob",
         "zone": "dmz",
     }
     assert engine_labels(None) == {}
+    # Not a list of strings: unknown (an owner label may be the one that is not readable).
+    assert engine_labels(["homelab.owner=bob", 3]) is None
+    assert engine_labels({"homelab.owner": "bob"}) is None

@@ -225,7 +225,7 @@ def _recorder(root: Path, redactor: Redactor | None = None) -> Recorder:
 
 
 def test_pve_error_is_recorded_then_replaced_by_a_later_answer(tmp_path: Path) -> None:
-    busy = pve_errors.http_error("lab", "cluster/resources", 500, "busy\n")
+    busy = pve_errors.http_error("lab", "cluster/resources?type=vm", 500, "busy\n")
     api = RecordingPveApi(_Flaky(busy), _recorder(tmp_path))
     with pytest.raises(SourceResponseError):
         api.get("cluster/resources", type="vm")
@@ -233,7 +233,7 @@ def test_pve_error_is_recorded_then_replaced_by_a_later_answer(tmp_path: Path) -
     assert json.loads(error.read_text()) == {"status": 500, "message": "busy"}
     with pytest.raises(SourceResponseError) as replayed:
         ReplayPveApi(tmp_path, "lab").get("cluster/resources", type="vm")
-    assert str(replayed.value) == str(busy) == "lab: GET cluster/resources: 500 busy"
+    assert str(replayed.value) == str(busy) == "lab: GET cluster/resources?type=vm: 500 busy"
     assert api.get("cluster/resources", type="vm") == {"path": "cluster/resources", "type": "vm"}
     assert not error.exists(), "a retried call must not leave both an answer and an error"
     assert ReplayPveApi(tmp_path, "lab").get("cluster/resources", type="vm")["type"] == "vm"

@@ -85,7 +85,9 @@ def _build_lab(root: Path) -> Path:
         containers=[
             ContainerSpec(f"c{i}", image=f"registry.lab/app{i % 3}:1", state="running")
             for i in range(10)
-        ],
+        ]
+        # Pinned by digest: the reference says the digest, so no image inspect is made.
+        + [ContainerSpec(f"p{i}", image=f"registry.lab/pinned@sha256:{i:064x}") for i in (1, 2)],
     )
     return lab.write()
 
@@ -201,8 +203,10 @@ def test_docker_requests_are_one_listing_plus_the_inspects_it_needs(lab: Path) -
         methods = {r.method for r in server.request_log}
     assert result.engine is not None
     assert seen == Counter(
-        {"version": 1, "info": 1, "containers/json": 1, "containers/{id}/json": 10}
-        | {"images/{id}/json": 3}  # one digest lookup per distinct image, not per container
+        {"version": 1, "info": 1, "containers/json": 1, "containers/{id}/json": 12}
+        # One digest lookup per distinct image whose reference pins no digest: not per
+        # container, and none for the two pinned ones.
+        | {"images/{id}/json": 3}
     )
     assert sum(seen.values()) == docker_budget(result.engine) == result.status.requests
     assert methods == {"GET"}

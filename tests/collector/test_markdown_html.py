@@ -19,6 +19,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from collector.collection.orchestrate import run_report
+from collector.collection.safe_text import TEXT_LIMIT
 from collector.collection.wiring import replay_sources
 from collector.config import load_config
 from collector.render.json import render_json
@@ -26,6 +27,7 @@ from collector.render.markdown import render_markdown
 from collector.render.sections import tree_prefixes
 from collector.report.build import Report
 from collector.report.tree import walk
+from collector.text import clean
 from tests.support.recording import ContainerSpec, GuestSpec, RecordingBuilder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,7 +219,9 @@ def test_a_100_kb_label_does_not_blow_the_page_up(
     assert "…" in big_page
     doc = json.loads(render_json(big))
     (web,) = [i for i in doc["inventory"] if i["name"] == CONTAINER]
-    assert web["labels"]["homelab.owner"] == BIG  # the JSON keeps the full value
+    # Lab text is bounded once, as the results come in (collector/collection/safe_text.py):
+    # the JSON keeps the first TEXT_LIMIT characters, marked as cut.
+    assert web["labels"]["homelab.owner"] == BIG[: TEXT_LIMIT - 1] + "…"
 
 
 def test_demo_lab_hints_and_rule_texts_render_as_written() -> None:
@@ -255,10 +259,12 @@ def test_long_sections_fold(hostile: tuple[Report, str]) -> None:
     assert "4 subjects" not in summaries  # short tables stay open
 
 
-def test_json_keeps_lab_text_whole_and_escaped(hostile: tuple[Report, str]) -> None:
+def test_json_keeps_lab_text_escaped_and_without_controls(hostile: tuple[Report, str]) -> None:
     report, _ = hostile
     text = render_json(report)
     for char in ("\x00", "\x07", "\x1b", "\u202e", "\n```"):
-        assert char not in text  # escaped by the encoder: inert on a terminal
+        assert char not in text  # inert on a terminal
     names = {item["name"] for item in json.loads(text)["inventory"]}
-    assert HOST in names and CLUSTER in names  # the full value, control characters and all
+    # Control and bidi characters are removed once, as the results come in (safe_text.py), a
+    # line break becomes a space; everything else (Markdown, HTML) stays, escaped by JSON.
+    assert clean(HOST) in names and clean(CLUSTER) in names

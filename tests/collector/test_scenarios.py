@@ -9,7 +9,9 @@ groups such as "placement": every other rule is switched off, so a scenario abou
 lists only that concern's findings and the exit code reflects only them), ``declared``
 ({declared system name: status}, every declared system), ``config_error`` (the one-line error
 loading the config must give; ``{folder}`` stands for the scenario's folder; nothing else is
-checked).
+checked), ``gaps`` (exact list of [source, subject, what, incomplete]), ``gap_reasons``
+({"subject what": text the reason must contain}), ``values`` ({id: {JSON key: exact value}}
+of the inventory item, null included).
 """
 
 from __future__ import annotations
@@ -96,6 +98,21 @@ def test_scenario(folder: Path) -> None:
     if "declared" in expected:
         statuses = {s["name"]: s["status"] for s in doc["declared"]["systems"]}
         assert statuses == expected["declared"]
+    if "gaps" in expected:
+        got_gaps = sorted(
+            [s["name"], g["subject"], g["what"], g["incomplete"]]
+            for s in doc["sources"]
+            for g in s["gaps"]
+        )
+        assert got_gaps == sorted(expected["gaps"])
+    gaps = [g for s in doc["sources"] for g in s["gaps"]]
+    reasons = {f"{g['subject']} {g['what']}": g["reason"] for g in gaps}
+    for key, text in expected.get("gap_reasons", {}).items():
+        assert text in reasons[key], reasons[key]
+    for item_id, values in expected.get("values", {}).items():
+        for key, value in values.items():
+            got = items[item_id][key]
+            assert (got, type(got)) == (value, type(value)), (item_id, key)
     assert doc["summary"]["complete"] is expected["complete"]
     assert exit_code(report, FailOn.ERROR) == expected["exit_code"]
 

@@ -23,6 +23,17 @@ from tests.support.recording import ContainerSpec, GuestSpec, RecordingBuilder
 
 SECRET_ENV = "FAULT_PVE_SECRET"
 DB_PASSWORD = "db-env-secret-7c1f9a2e"  # an env secret inside a container: must never surface
+# Secrets in labels (one per way a label is recognised as secret) and in a log option and a
+# daemon label: the one redaction policy keeps each out of every output.
+LABEL_SECRETS = {
+    "my.db.password": "hunter2-label-5d8e",  # a secret word among the key's parts
+    "traefik.http.middlewares.auth.basicauth.users": "admin:$apr1$Hq7x$label-3c9b",  # known
+    "lab.notes": "https://backup:s3cr3t-url-8a1f@nas.lan/share",  # credentials in a URL
+    "homelab.vault-ref": "vault-ref-listed-6e2d",  # listed in [record] redact_keys
+}
+LOG_SECRET = ("splunk-token", "splunk-log-token-4b7a")
+DAEMON_SECRET = ("registry.token", "daemon-label-token-9f3c")
+REDACT_KEYS_TOML = '\n[record]\nredact_keys = ["homelab.vault-ref"]\n'
 
 # The token's effective permissions as PVE 9 reports them for a PVEAuditor-style role.
 AUDITOR_PERMISSIONS = {
@@ -54,9 +65,15 @@ def build_lab(root: Path, *, offline: tuple[str, ...] = (), permissions: Any = N
         "apps",
         hostname="docker-host",
         containers=[
-            ContainerSpec("web", labels=service),
-            ContainerSpec("db", labels=service, env=[f"POSTGRES_PASSWORD={DB_PASSWORD}"]),
+            ContainerSpec("web", labels={**service, **LABEL_SECRETS}),
+            ContainerSpec(
+                "db",
+                labels=service,
+                env=[f"POSTGRES_PASSWORD={DB_PASSWORD}"],
+                log_options={"max-size": "10m", LOG_SECRET[0]: LOG_SECRET[1]},
+            ),
         ],
+        labels=[f"{DAEMON_SECRET[0]}={DAEMON_SECRET[1]}"],
     )
     return lab.write()
 

@@ -141,7 +141,8 @@ def test_with_pbs_down_pve_checks_are_unaffected_and_the_ages_stay_unknown(
     sources = {s["name"]: s for s in doc["sources"]}
     assert sources["lab"]["complete"] is True
     assert sources["pbs"]["error"] == (
-        "pbs: cannot connect (connection refused); check host and port (PBS: 8007)"
+        "pbs: GET admin/datastore: cannot connect (connection refused); check host and port "
+        "(PBS: 8007)"
     )
     # PVE-side: backup-missing needs no listing and is there; no stale claim from hidden ages.
     assert _backup_findings(doc) == {("backup-missing", "pve:lab/qemu/102")}

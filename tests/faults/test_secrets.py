@@ -3,8 +3,11 @@
 The commands run as real processes (``python -c 'from collector.cli import app; app()'``) so that
 what reaches the terminal is exactly what a user would see, logging and ``--verbose`` tracebacks
 included. Known secrets: the PVE token secret, the PVE password, every login ticket the server
-issued, and a password in a container's environment. Scanned: stdout and stderr of every run
-and every byte of every file the runs wrote (reports, history database, recordings).
+issued, a password in a container's environment, and secrets in container labels (a secret word
+in the key, traefik's basicauth users, credentials in a URL, a key listed in ``[record]
+redact_keys``), in a log option and in a daemon label. Scanned: stdout and stderr of every run,
+every byte of every file the runs wrote (reports, history database, recordings) and every
+notification sent.
 """
 
 from __future__ import annotations
@@ -12,13 +15,27 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from collector.cli import app
-from tests.faults.lab import DB_PASSWORD, SECRET_ENV, docker_toml, invoke, pve_toml
+from tests.faults.lab import (
+    DAEMON_SECRET,
+    DB_PASSWORD,
+    LABEL_SECRETS,
+    LOG_SECRET,
+    REDACT_KEYS_TOML,
+    SECRET_ENV,
+    docker_toml,
+    invoke,
+    pve_toml,
+)
 from tests.support.docker_server import DockerServer
 from tests.support.pve_server import DEFAULT_PASSWORD, DEFAULT_TOKEN_SECRET, PveServer
 
@@ -47,6 +64,36 @@ def _leaks(haystack: bytes, secrets: set[str]) -> set[str]:
     return {s for s in secrets if s.encode() in haystack}
 
 
+# The part of each label, log option and daemon label value that must never surface.
+LAB_SECRETS = {
+    *(v.split("@")[0].rsplit(":", 1)[-1] for v in LABEL_SECRETS.values()),
+    LOG_SECRET[1],
+    DAEMON_SECRET[1],
+}
+
+
+@pytest.fixture
+def notifications() -> Iterator[tuple[str, list[bytes]]]:
+    """A webhook that keeps every body it is sent: (url, bodies)."""
+    bodies: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", bodies
+    server.shutdown()
+    server.server_close()
+
+
 def test_every_command_is_covered_by_the_secret_scan() -> None:
     registered = {
         c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
@@ -55,12 +102,23 @@ def test_every_command_is_covered_by_the_secret_scan() -> None:
 
 
 def test_no_secret_in_any_output(
-    tmp_path: Path, lab: Path, pve: PveServer, engine: DockerServer
+    tmp_path: Path,
+    lab: Path,
+    pve: PveServer,
+    engine: DockerServer,
+    notifications: tuple[str, list[bytes]],
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    token = pve_toml(pve.port, pve.ca_path) + docker_toml(engine.url)
-    password = pve_toml(pve.port, pve.ca_path, auth="password") + docker_toml(engine.url)
+    hook, bodies = notifications
+    notify = f'\n[[notify]]\nkind = "webhook"\nurl = "{hook}"\nwhen = "always"\n'
+    token = pve_toml(pve.port, pve.ca_path) + docker_toml(engine.url) + REDACT_KEYS_TOML + notify
+    password = (
+        pve_toml(pve.port, pve.ca_path, auth="password")
+        + docker_toml(engine.url)
+        + REDACT_KEYS_TOML
+        + notify
+    )
     broken = pve_toml(pve.port, str(tmp_path / "missing-ca.pem"))
     configs = {}
     for name, text in (("token", token), ("password", password), ("broken", broken)):
@@ -80,6 +138,9 @@ def test_no_secret_in_any_output(
                 secret,
             ),
             (["report", "-c", cfg, "-f", "markdown", "-o", str(out / f"{auth}.md")], secret),
+            (["report", "-c", cfg, "-f", "prometheus", "-o", str(out / f"{auth}.prom")], secret),
+            (["report", "-c", cfg, "-f", "ansible", "-o", str(out / f"{auth}.ansible")], secret),
+            (["report", "-c", cfg, "--details", "--inventory"], secret),
             (["--verbose", "record", "-c", cfg, "-o", str(out / f"rec-{auth}")], secret),
             (["--verbose", "doctor", "-c", cfg], secret),
             (["--verbose", "declare", "-c", cfg, "-f", "markdown"], secret),
@@ -110,14 +171,23 @@ def test_no_secret_in_any_output(
 
     tickets = {t.split("::", 1)[-1] for t in pve._tickets}  # the server's issued tickets
     assert tickets, "the password runs must have logged in"
-    secrets = {DEFAULT_TOKEN_SECRET, DEFAULT_PASSWORD, DB_PASSWORD, *tickets}
+    secrets = {DEFAULT_TOKEN_SECRET, DEFAULT_PASSWORD, DB_PASSWORD, *LAB_SECRETS, *tickets}
     assert not _leaks(transcript.encode(), secrets), transcript
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(files) > 20
     leaked = {str(p.relative_to(tmp_path)): _leaks(p.read_bytes(), secrets) for p in files}
     assert not {k: v for k, v in leaked.items() if v}
-    # The scanner itself works: the fixture recording does hold the container secret.
-    assert any(_leaks(p.read_bytes(), {DB_PASSWORD}) for p in lab.rglob("*.json"))
+    assert len(bodies) >= 6  # every report run notified
+    assert not _leaks(b"\n".join(bodies), secrets)
+    # The scanner itself works: the fixture recording does hold every secret planted in it,
+    # and the reports show that the labels were there (redacted, not dropped).
+    recorded = b"".join(p.read_bytes() for p in lab.rglob("*.json"))
+    assert _leaks(recorded, {DB_PASSWORD, *LAB_SECRETS}) == {DB_PASSWORD, *LAB_SECRETS}
+    report = (out / "token.json").read_text(encoding="utf-8")
+    assert '"my.db.password": "REDACTED"' in report
+    assert '"traefik.http.middlewares.auth.basicauth.users": "REDACTED"' in report
+    assert '"lab.notes": "https://REDACTED@nas.lan/share"' in report
+    assert '"homelab.vault-ref": "REDACTED"' in report
 
 
 @pytest.mark.parametrize("key", ["token_secret_env", "password_env"])

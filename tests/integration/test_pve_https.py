@@ -122,7 +122,9 @@ def test_unrelated_ca_is_one_clear_tls_error(
     result = collect_live(cfg, SECRETS[auth], monkeypatch)
     error = result.status.error or ""
     assert result.cluster is None and "\n" not in error
-    assert error.startswith("homelab: TLS error (certificate verify failed")
+    # The call that met the TLS error: a token's first GET, or a password's ticket login.
+    call = {"token": "GET cluster/status", "password": "POST access/ticket"}[auth]
+    assert error.startswith(f"homelab: {call}: TLS error (certificate verify failed")
     assert "ca_bundle" in error
     assert not [r for r in server.request_log if r.method == "GET"], "nothing got through"
 

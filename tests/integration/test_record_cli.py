@@ -247,7 +247,7 @@ def test_a_failing_source_exits_3_and_the_rest_is_still_recorded(
     out = tmp_path / "rec"
     code, _, err = invoke("record", "-c", str(config), "-o", str(out), secret=DEFAULT_TOKEN_SECRET)
     assert code == 3
-    assert "gone: cannot connect to the engine" in err
+    assert "gone: GET /version: cannot connect to the engine" in err
     assert (out / "pve" / "homelab" / "cluster" / "status.json").is_file()
     code, doc = report_json("--replay", str(out))
     sources = {s["name"]: s for s in doc["sources"]}

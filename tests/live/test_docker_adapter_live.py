@@ -154,25 +154,26 @@ def _tls_error(result: SourceResult) -> str:
 
 def test_wrong_ca_is_a_clear_tls_error(live_lab: LiveLab) -> None:
     error = _tls_error(collect(tls_config(live_lab.bravo, tls_ca=str(live_lab.bravo.wrong_ca_pem))))
-    assert error.startswith("bravo-tls: TLS error (certificate verify failed")
+    assert error.startswith("bravo-tls: GET /version: TLS error (certificate verify failed")
     assert "tls_ca" in error
 
 
 def test_missing_client_cert_is_a_clear_tls_error(live_lab: LiveLab) -> None:
     error = _tls_error(collect(tls_config(live_lab.bravo, tls_cert=None, tls_key=None)))
-    assert error.startswith("bravo-tls: TLS error (") and "tls_cert" in error
+    assert error.startswith("bravo-tls: GET /version: TLS error (") and "tls_cert" in error
 
 
 def test_client_cert_of_another_ca_is_refused(live_lab: LiveLab) -> None:
     bravo = live_lab.bravo
     cfg = tls_config(bravo, tls_cert=str(bravo.wrong_cert_pem), tls_key=str(bravo.wrong_key_pem))
-    assert _tls_error(collect(cfg)).startswith("bravo-tls: TLS error (")
+    assert _tls_error(collect(cfg)).startswith("bravo-tls: GET /version: TLS error (")
 
 
 def test_stopped_engines_are_source_failures_not_crashes(live_lab: LiveLab, tmp_path: Path) -> None:
     missing = collect(DockerConfig(name="gone", url=f"unix://{tmp_path}/missing.sock"))
     assert missing.status.error == (
-        "gone: cannot connect to the engine (no such file or directory); is dockerd running?"
+        "gone: GET /version: cannot connect to the engine (no such file or directory); "
+        "is dockerd running?"
     )
     # What a crashed dockerd leaves behind: the socket file, and nobody listening on it.
     stale = tmp_path / "stale.sock"
@@ -180,14 +181,16 @@ def test_stopped_engines_are_source_failures_not_crashes(live_lab: LiveLab, tmp_
         sock.bind(str(stale))
     refused = collect(DockerConfig(name="stale", url=f"unix://{stale}"))
     assert refused.status.error == (
-        "stale: cannot connect to the engine (connection refused); is dockerd running?"
+        "stale: GET /version: cannot connect to the engine (connection refused); "
+        "is dockerd running?"
     )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again: nothing listens there
     closed = collect(tls_config(live_lab.bravo, name="closed", url=f"tcp://127.0.0.1:{port}"))
     assert closed.status.error == (
-        "closed: cannot connect to the engine (connection refused); is dockerd running?"
+        "closed: GET /version: cannot connect to the engine (connection refused); "
+        "is dockerd running?"
     )
     assert all(r.engine is None and not r.status.complete for r in (missing, refused, closed))
 
@@ -212,7 +215,7 @@ def test_ssh_without_a_known_host_key_is_a_clear_error(
     (home / ".ssh" / "config").write_text((live_ssh.home / ".ssh" / "config").read_text())
     monkeypatch.setenv("HOME", str(home))
     error = collect(DockerConfig(name="alpha-ssh", url=live_ssh.url)).status.error or ""
-    assert error.startswith("alpha-ssh: ssh failed (") and "known_hosts" in error
+    assert error.startswith("alpha-ssh: GET /version: ssh failed (") and "known_hosts" in error
     assert "\n" not in error
 
 

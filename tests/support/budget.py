@@ -133,6 +133,10 @@ def pbs_budget(server: BackupServer) -> int:
 
 
 def docker_budget(engine: Engine) -> int:
-    """Upper bound for one engine: 3 + containers + distinct images (digest lookups)."""
-    images = {c.image_id for c in engine.containers if c.image_id}
+    """Exactly ``3 + C + I`` for one engine: C containers, I distinct image ids among them whose
+    reference pins no digest (a digest-pinned reference needs no lookup). A container removed
+    between the listing and its inspect costs its inspect but is not in ``engine``: count it."""
+    images = {
+        c.image_id for c in engine.containers if c.image_id and "@sha256:" not in (c.image or "")
+    }
     return 3 + len(engine.containers) + len(images)

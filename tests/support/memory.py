@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.docker import errors as docker_errors
+from adapters.docker.errors import LISTING
 from adapters.docker.replay import image_file
 from adapters.proxmox import errors
 from tests.support.pve_server import recording_key
@@ -47,7 +48,7 @@ class MemoryDockerClient:
         return self._answer("version", "/version")
 
     def containers(self, all: bool = False) -> Any:
-        return self._answer("containers", "/containers/json")
+        return self._answer("containers", LISTING)
 
     def inspect_container(self, container: str) -> Any:
         return self._answer(f"containers/{container}", f"/containers/{container[:12]}/json")

@@ -414,7 +414,18 @@ class RecordingBuilder:
             "guest": guest,
             "mac": mac,
             "labels": labels or [],
+            "files": {},
+            "listed": [],
         }
+
+    def append_listed(self, name: str, *items: Any) -> None:
+        """Append raw items (of any shape) to engine ``name``'s container listing."""
+        self.docker[name]["listed"].extend(items)
+
+    def docker_file(self, name: str, key: str, data: Any) -> None:
+        """Add or override one recorded answer of engine ``name`` (``containers``,
+        ``containers/<id>``: the file path without .json)."""
+        self.docker[name]["files"][key] = data
 
     def _docker_files(self, name: str) -> dict[str, Any]:
         engine = self.docker[name]
@@ -501,7 +512,8 @@ class RecordingBuilder:
                     "Ports": {},
                 },
             }
-        files["containers"] = listing
+        files["containers"] = listing + engine.get("listed", [])
+        files.update(engine.get("files", {}))
         return files
 
     # -- PBS -----------------------------------------------------------------------------------

@@ -206,7 +206,8 @@ def test_the_certificate_pinned_by_fingerprint_is_accepted(pbs: PbsServer) -> No
 def test_another_fingerprint_is_refused_before_any_request(pbs: PbsServer) -> None:
     result = _collect(_config(pbs, fingerprint=":".join(["0f"] * 32)))
     assert result.status.error == (
-        "pbs: TLS error (the certificate's fingerprint is not the configured one); check "
+        "pbs: GET admin/datastore: TLS error (the certificate's fingerprint is not the configured "
+        "one); check "
         "fingerprint against proxmox-backup-manager cert info on the PBS host"
     )
     assert pbs.request_log == []
@@ -220,7 +221,9 @@ def test_an_unrelated_ca_is_a_tls_error_that_suggests_pinning(
     other = write_unrelated_ca(tmp_path)
     result = _collect(_config(pbs, ca_bundle=str(other)))
     assert result.status.error is not None
-    assert result.status.error.startswith("pbs: TLS error (certificate verify failed")
+    assert result.status.error.startswith(
+        "pbs: GET admin/datastore: TLS error (certificate verify failed"
+    )
     assert result.status.error.endswith(
         "set ca_bundle to the CA that signed the PBS certificate, or pin it with fingerprint "
         "(PBS's certificate is self-signed by default)"
@@ -242,7 +245,8 @@ def test_a_refused_connection_fails_the_source() -> None:
     )
     result = _collect(cfg)
     assert result.status.error == (
-        "pbs: cannot connect (connection refused); check host and port (PBS: 8007)"
+        "pbs: GET admin/datastore: cannot connect (connection refused); check host and port "
+        "(PBS: 8007)"
     )
 
 

@@ -150,7 +150,7 @@ _AGENT = "nodes/pve1/qemu/109/agent/network-get-interfaces"
             "dropped",
             "version",
             SourceConnectionError,
-            "lab: cannot connect (remote end closed connection); check host and port",
+            "lab: GET version: cannot connect (remote end closed connection); check host and port",
         ),
         (
             "malformed",
@@ -225,7 +225,7 @@ def test_untrusted_certificate_is_refused_before_anything_is_sent(
     other_ca = str(write_unrelated_ca(tmp_path))
     kind, message = _failure(lambda: _client(server, ca_bundle=other_ca).get("version"))
     assert kind is SourceHandshakeError
-    assert message.startswith("lab: TLS error (certificate verify failed")
+    assert message.startswith("lab: GET version: TLS error (certificate verify failed")
     assert not server.request_log
 
 
@@ -235,7 +235,7 @@ def test_connection_refused(recording: Path, tmp_path: Path) -> None:
     kind, message = _failure(lambda: client.get("version"))
     assert (kind, message) == (
         SourceConnectionError,
-        "lab: cannot connect (connection refused); check host and port",
+        "lab: GET version: cannot connect (connection refused); check host and port",
     )
 
 
