@@ -1,4 +1,4 @@
-"""CPU per request of the PVE client alone: proxmoxer's own ``get`` against ``PveClient``.
+"""CPU per request of the PVE client alone: proxmoxer's own ``get`` against the collector's client.
 
 Both clients fetch the same guest configs from the HTTPS test server (a separate process, so
 its CPU is not counted), first one at a time, then from 16 threads with the injected latency,
@@ -74,7 +74,9 @@ def measure(recording: Path, latency_ms: float) -> dict[str, float]:
             results[f"PVE config GET, proxmoxer's own get, {tag}"] = _cpu_per_call(
                 proxmoxer.get, paths, threads
             )
-            results[f"PVE config GET, PveClient, {tag}"] = _cpu_per_call(client.get, paths, threads)
+            results[f"PVE config GET, the collector's client, {tag}"] = _cpu_per_call(
+                client.get, paths, threads
+            )
             engine, url = next(iter(servers.endpoints["docker"].items()))
             docker = DockerClient(DockerConfig(name=engine, url=url))
             docker.version()

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
+
+from collector.errors import SourceError
 
 Redact = Callable[[Any], Any]
 """Returns a redacted copy of a JSON value (a string: credentials inside URLs removed)."""
@@ -66,3 +68,30 @@ class Recorder:
         base.with_name(base.name + ".json").unlink(missing_ok=True)
         error = {"status": status, "message": self._redact(message.strip())}
         self._write_json(base.with_name(base.name + ".error.json"), error)
+
+
+class GetApi(Protocol):
+    def get(self, path: str, **params: Any) -> Any: ...
+
+
+class RecordingJsonApi:
+    """A tee around a live ``get`` client (PVE, PBS) that records every answer where the replay
+    client reads it. The answer is redacted before it is written and returned *unredacted*, so
+    the live report of a ``collect record`` run is exactly a ``collect report``. An error answer
+    (one with a status) is written as ``<name>.error.json`` and re-raised, so a replay fails the
+    same way; a transport failure (refused, TLS, timeout) is no answer and writes nothing."""
+
+    def __init__(self, api: GetApi, recorder: Recorder) -> None:
+        self._api = api
+        self._recorder = recorder
+
+    def get(self, path: str, **params: Any) -> Any:
+        base = recording_file(self._recorder.root, path, params)
+        try:
+            answer = self._api.get(path, **params)
+        except SourceError as exc:
+            if exc.status is not None:
+                self._recorder.error(base, exc.status, exc.reason or "")
+            raise
+        self._recorder.answer(base, answer)
+        return answer

@@ -1,6 +1,6 @@
 """Proxmox Backup Server adapter: reads one PBS through anything that answers ``get(path, **q)``.
 
-That is ``PbsClient`` (``client.py``) when live and ``ReplayPbsApi`` (``replay.py``) for
+That is ``JsonApi`` (``client.py`` opens it) when live and ``ReplayPbsApi`` (``replay.py``) for
 recordings; either raises only ``SourceError``s. Read-only GETs (``docs/pbs-api.md``); the
 request budget per server (``tests/support/budget.py``)::
 

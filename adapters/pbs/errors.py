@@ -11,15 +11,7 @@ from __future__ import annotations
 
 import http.client
 
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    MaxRetryError,
-    NewConnectionError,
-    ReadTimeoutError,
-    SSLError,
-)
-
+from adapters.common.http import Wording
 from adapters.common.tls import tls_reason
 from adapters.common.transport import connection_reason, first_line
 from collector.errors import (
@@ -97,15 +89,15 @@ def cannot_connect(source: str, path: str, exc: BaseException) -> SourceError:
     )
 
 
-def transport_error(source: str, path: str, exc: Exception, pinned: bool) -> SourceError:
-    """A GET that got no answer: urllib3's exception, in the collector's types."""
-    reason = exc.reason if isinstance(exc, MaxRetryError) else exc
-    if isinstance(reason, SSLError):
-        return tls_failed(source, path, reason, pinned)
-    if isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError):
-        return timed_out(source, path)
-    if isinstance(reason, ReadTimeoutError | TimeoutError):
-        return timed_out(source, path)
-    if isinstance(reason, HTTPError | OSError):
-        return cannot_connect(source, path, exc)
-    return http_error(source, path, 500, f"{type(exc).__name__}: {exc}")
+def wording(pinned: bool) -> Wording:
+    """How PBS failures read, for ``adapters/common/http.py``; ``pinned``: the certificate is
+    pinned by fingerprint (the TLS advice differs)."""
+    return Wording(
+        http_error=http_error,
+        reason=lambda response: reason_of(response.data, response.status),
+        malformed=malformed,
+        tls_failed=lambda source, call, exc: tls_failed(source, call, exc, pinned),
+        timed_out=timed_out,
+        cannot_connect=cannot_connect,
+        missing=(404, lambda path: f"Path '/api2/json/{path}' not found."),
+    )

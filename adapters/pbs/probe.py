@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from adapters.common.transport import ca_path
-from adapters.pbs.client import PbsClient, PbsSettings
+from adapters.pbs.client import PbsSettings, open_client
 from adapters.pbs.normalise import datastores_of, held_on, privileges_of, version_of
 from collector.errors import SourceAuthError, SourceConnectionError, SourceError
 from collector.model import Check, CheckState, Diagnosis, SourceKind
@@ -77,7 +77,7 @@ def diagnose_pbs(cfg: PbsSettings, secret: str) -> Diagnosis:
         return Diagnosis(cfg.name, SourceKind.PBS, tuple(checks))
 
     where = f"https://{cfg.host}:{cfg.port}"
-    api = PbsClient(cfg, secret)
+    api = open_client(cfg, secret)
     try:
         version = version_of(api.get("version"))
     except SourceConnectionError as exc:

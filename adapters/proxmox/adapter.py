@@ -1,6 +1,6 @@
 """Proxmox VE adapter: reads one cluster through anything that answers ``api.get(path, **params)``.
 
-That is ``PveClient`` (``client.py``) when live and ``ReplayPveApi`` (``replay.py``) for
+That is ``JsonApi`` (``client.py`` opens it) when live and ``ReplayPveApi`` (``replay.py``) for
 recordings, so the same code path runs in both; either raises only ``SourceError``s. Which calls
 it makes, and what each one's failure costs, is the table in ``calls.py``. Request budget per
 cluster (``tests/support/budget.py`` computes it and ``docs/performance.md`` measures it):
@@ -28,12 +28,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from adapters.common.fanout import fan_out
+from adapters.common.http import call_label
 from adapters.common.retry import with_retry
 from adapters.common.unread import Unread, json_type, unread_gap
 from adapters.proxmox import parse as p
 from adapters.proxmox.backups import backup_volumes, start_listings
 from adapters.proxmox.calls import CALLS, CLUSTER_CALLS, GUEST_CONFIG, STORAGE_CONFIG
-from adapters.proxmox.errors import call_label
 from adapters.proxmox.guests import apply_config, guests_from_resources
 from adapters.proxmox.normalise import (
     agent_permission_gap,

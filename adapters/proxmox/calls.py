@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from adapters.proxmox.errors import call_label
+from adapters.common.http import call_label
 from adapters.proxmox.parse import as_int
 from collector.model import Impact
 

@@ -1,4 +1,5 @@
-"""The PVE API client: one GET path on a urllib3 pool, logged in through proxmoxer's public API.
+"""The PVE API client: the shared GET path (``adapters/common/http.py``), logged in through
+proxmoxer's public API.
 
 - **Login.** An API token needs no request: every GET carries the documented header
   ``Authorization: PVEAPIToken=<user>!<token name>=<secret>``. A password logs in once through
@@ -10,12 +11,10 @@
   ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` when set (as curl and requests do), else
   certifi's public CAs. The one resolved path is given to both the login and the GETs, so an
   environment variable can never replace a configured ``ca_bundle`` for either.
-- **Proxies.** ``https_proxy`` and ``no_proxy`` from the environment: the pool then reaches PVE
-  through a CONNECT tunnel (urllib3's ``ProxyManager``), on the same code path. ``scheme =
-  "http"`` connects directly.
-- **Pool.** ``concurrency`` keep-alive connections, so every worker thread keeps its own.
-- **Errors.** Every failure leaves as one of the collector's error types
-  (``adapters/proxmox/errors.py``), never as a urllib3, requests or proxmoxer exception.
+- **Proxies, pool, errors:** as every HTTPS source (``adapters/common/http.py``): ``https_proxy``
+  through a CONNECT tunnel on the same pool (``scheme = "http"`` connects directly),
+  ``concurrency`` keep-alive connections, failures in the collector's error types worded by
+  ``errors.py``, never a urllib3, requests or proxmoxer exception.
 
 Why urllib3 directly, not proxmoxer's ``get``: a large collection is bound by the client's CPU
 per request once concurrency hides the latency, and proxmoxer + requests spend several times as
@@ -24,27 +23,15 @@ much per GET (measured in ``docs/performance.md``).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
-from urllib.parse import quote, urlencode
+from typing import Protocol
 
-import urllib3
-from urllib3.exceptions import InsecureRequestWarning
-
-from adapters.common.tls import client_context
-from adapters.common.transport import ca_path, proxy_for
+from adapters.common.http import Endpoint, JsonApi, connection_pool
+from adapters.common.transport import ca_path
 from adapters.proxmox import errors
-from collector import __version__
 
-# No retries inside urllib3, and a read error is raised, not retried: retrying is the adapter's
-# decision (adapters/common/retry.py), made per call with the run's deadline in view.
-_NO_RETRY = urllib3.Retry(0, read=False)
-_SAFE_PATH = "/:@!$&'()*+,;=-._~"
 _LOGIN = "access/ticket"
 TICKET_RENEW_S = 3600.0
 """Renew a ticket after an hour, as proxmoxer does: PVE accepts it for two."""
@@ -142,112 +129,27 @@ def _ticket_login(settings: PveSettings, secret: str, verify: bool | str) -> Cal
     return login
 
 
-@dataclass(frozen=True, slots=True)
-class _Connection:
-    """What every view of one cluster shares: the connection pool, the base path, the login."""
-
-    source: str
-    pool: urllib3.HTTPConnectionPool
-    base: str
-    """The API's path prefix, ``/api2/json/``."""
-    auth: _Token | _Ticket
-    headers: Mapping[str, str]
-
-
-class PveClient:
-    """``get(path, **params)`` for the PVE API: the answer's ``data``, or a ``SourceError``."""
-
-    def __init__(self, connection: _Connection, timeout: float) -> None:
-        self._connection = connection
-        self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
-        self.timeout = timeout
-
-    def with_timeout(self, timeout: float) -> PveClient:
-        """The same pool and login with another per-request timeout (for guest-agent calls)."""
-        return PveClient(self._connection, timeout)
-
-    def get(self, path: str, **params: Any) -> Any:
-        conn = self._connection
-        path = path.strip("/")
-        url = conn.base + quote(path, safe=_SAFE_PATH)
-        query = {k: v for k, v in params.items() if v is not None}
-        if query:
-            url += "?" + urlencode(query, doseq=True)
-        call = errors.call_label(path, query)
-        headers = {**conn.headers, **conn.auth.headers()}
-        try:
-            response = conn.pool.urlopen(
-                "GET",
-                url,
-                headers=headers,
-                retries=_NO_RETRY,
-                redirect=False,
-                timeout=self._timeout,
-                preload_content=True,
-            )
-        except Exception as exc:  # noqa: BLE001 - every transport failure is translated here
-            raise errors.transport_error(conn.source, call, exc) from None
-        status = response.status
-        if status >= 400:
-            raise errors.http_error(conn.source, call, status, response.reason or "")
-        if not 200 <= status <= 299:
-            return None  # PVE does not redirect; nothing else is data
-        try:
-            document = json.loads(response.data)
-        except ValueError:
-            raise errors.malformed(conn.source, call) from None
-        if not isinstance(document, dict):
-            raise errors.malformed(conn.source, call)
-        return document.get("data")
-
-
 def open_client(
     settings: PveSettings, secret: str, *, clock: Callable[[], float] = time.monotonic
-) -> tuple[PveClient, PveClient]:
+) -> tuple[JsonApi, JsonApi]:
     """``(api, agent_api)`` for one cluster; a password logs in now (raising ``SourceError``).
 
     ``agent_api`` shares the pool and login, with ``agent_timeout`` (at most ``timeout``).
     ``clock`` times the ticket's age.
     """
     verify = trusted_cas(settings)
-    origin = f"{settings.scheme}://{_host(settings.host)}:{settings.port}"
-    # One pool for the one host: through the manager's public connection_from_url, which also
-    # sets up the CONNECT tunnel when a proxy applies.
-    pool = _pool_manager(settings, verify).connection_from_url(origin)
-    auth: _Token | _Ticket
+    pool = connection_pool(
+        settings.scheme,
+        settings.host,
+        settings.port,
+        concurrency=settings.concurrency,
+        verify=verify,
+    )
+    credentials: _Token | _Ticket
     if settings.token_name:
-        auth = _Token(settings.user, settings.token_name, secret)
+        credentials = _Token(settings.user, settings.token_name, secret)
     else:
-        auth = _Ticket(_ticket_login(settings, secret, verify), clock)
-    headers = {
-        "Accept": "application/json",
-        "Accept-Encoding": "gzip, deflate",
-        "Connection": "keep-alive",
-        "User-Agent": f"homelab-collector/{__version__}",
-    }
-    connection = _Connection(settings.name, pool, "/api2/json/", auth, headers)
-    api = PveClient(connection, settings.timeout)
+        credentials = _Ticket(_ticket_login(settings, secret, verify), clock)
+    endpoint = Endpoint(settings.name, pool, "/api2/json/", credentials, errors.WORDING)
+    api = JsonApi(endpoint, settings.timeout)
     return api, api.with_timeout(min(settings.agent_timeout, settings.timeout))
-
-
-def _host(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def _pool_manager(settings: PveSettings, verify: bool | str) -> urllib3.PoolManager:
-    options: dict[str, Any] = {"num_pools": 1, "maxsize": settings.concurrency}
-    if settings.scheme == "https":
-        if verify is False:
-            # The report already says verification is off; one warning per request is noise.
-            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
-        options |= {
-            "ssl_context": client_context(verify),
-            "cert_reqs": "CERT_REQUIRED" if verify is not False else "CERT_NONE",
-            "assert_hostname": None if verify is not False else False,
-        }
-    # A proxy is used as a CONNECT tunnel for https; plain http (a reverse proxy in front of PVE,
-    # token only) connects directly.
-    proxy = proxy_for("https", settings.host) if settings.scheme == "https" else None
-    if proxy is not None:
-        return urllib3.ProxyManager(proxy, **options)
-    return urllib3.PoolManager(**options)

@@ -9,18 +9,8 @@ the guest listing), transport failures included; never a header, cookie or secre
 from __future__ import annotations
 
 import http.client
-from collections.abc import Mapping
-from typing import Any
 
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    MaxRetryError,
-    NewConnectionError,
-    ReadTimeoutError,
-    SSLError,
-)
-
+from adapters.common.http import Wording
 from adapters.common.tls import tls_reason
 from adapters.common.transport import connection_reason, first_line
 from collector.errors import (
@@ -34,12 +24,6 @@ from collector.errors import (
 
 # The status codes pveproxy uses beyond the IANA list (AnyEvent::HTTP's own).
 _PVE_PHRASES = {595: "Connection Timed Out", 596: "Connection Reset By Peer"}
-
-
-def call_label(path: str, params: Mapping[str, Any] | None = None) -> str:
-    """The call as a reader would type it: ``cluster/resources?type=vm`` (parameters sorted)."""
-    query = "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()) if v is not None)
-    return f"{path}?{query}" if query else path
 
 
 def phrase(status: int) -> str:
@@ -103,15 +87,13 @@ def cannot_connect(source: str, path: str, exc: BaseException, *, verb: str = "G
     )
 
 
-def transport_error(source: str, path: str, exc: Exception) -> SourceError:
-    """A GET that got no answer: urllib3's exception, in the collector's types."""
-    reason = exc.reason if isinstance(exc, MaxRetryError) else exc
-    if isinstance(reason, SSLError):
-        return tls_failed(source, path, reason)
-    if isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError):
-        return timed_out(source, path)
-    if isinstance(reason, ReadTimeoutError | TimeoutError):
-        return timed_out(source, path)
-    if isinstance(reason, HTTPError | OSError):
-        return cannot_connect(source, path, exc)
-    return http_error(source, path, 500, f"{type(exc).__name__}: {exc}")
+WORDING = Wording(
+    http_error=http_error,
+    reason=lambda response: response.reason or "",
+    malformed=malformed,
+    tls_failed=tls_failed,
+    timed_out=timed_out,
+    cannot_connect=cannot_connect,
+    missing=(501, lambda path: f"Method 'GET /{path}' not implemented"),
+)
+"""How PVE failures read, for ``adapters/common/http.py``."""

@@ -17,16 +17,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters.common.recording import Recorder
+from adapters.common.recording import Recorder, RecordingJsonApi
 from adapters.pbs.adapter import PbsAdapter, PbsApi
-from adapters.pbs.client import PbsClient
+from adapters.pbs.client import open_client as open_pbs_client
 from adapters.pbs.probe import diagnose_pbs
-from adapters.pbs.record import RecordingPbsApi
 from adapters.pbs.replay import ReplayPbsApi
 from adapters.proxmox.adapter import ProxmoxAdapter, PveApi
 from adapters.proxmox.client import open_client
 from adapters.proxmox.probe import diagnose_proxmox
-from adapters.proxmox.record import RecordingPveApi
 from adapters.proxmox.replay import ReplayPveApi
 from collector.collection.orchestrate import LazySource
 from collector.collection.progress import NoProgress, Progress
@@ -76,10 +74,10 @@ class _Tee:
         self.redactor = redactor
 
     def pve(self, name: str, api: PveApi) -> PveApi:
-        return RecordingPveApi(api, Recorder(self.root / "pve" / name, self.redactor, write_json))
+        return RecordingJsonApi(api, Recorder(self.root / "pve" / name, self.redactor, write_json))
 
     def pbs(self, name: str, api: PbsApi) -> PbsApi:
-        return RecordingPbsApi(api, Recorder(self.root / "pbs" / name, self.redactor, write_json))
+        return RecordingJsonApi(api, Recorder(self.root / "pbs" / name, self.redactor, write_json))
 
     def docker(self, name: str, client: DockerApi) -> DockerApi:
         from adapters.docker.record import RecordingDockerClient  # lazily, see _LiveClients
@@ -180,7 +178,7 @@ class _LiveClients:
         notes = pbs_transport(cfg)
         secret = read_secret(cfg, origin=self._origin, warn=self._warn)
         _check_file(cfg.ca_bundle, self._origin, f"[[pbs]] '{cfg.name}'", "ca_bundle")
-        return _pbs_source(cfg, run, partial(PbsClient, cfg, secret), notes)
+        return _pbs_source(cfg, run, partial(open_pbs_client, cfg, secret), notes)
 
     def docker(self, cfg: DockerConfig, run: _Run) -> Source:
         notes = docker_transport(cfg, self._origin)

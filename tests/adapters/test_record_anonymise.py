@@ -19,12 +19,11 @@ from typing import Any
 
 import pytest
 
-from adapters.common.recording import Recorder
+from adapters.common.recording import Recorder, RecordingJsonApi
 from adapters.docker import errors as docker_errors
 from adapters.docker.record import RecordingDockerClient
 from adapters.docker.replay import ReplayDockerClient
 from adapters.proxmox import errors as pve_errors
-from adapters.proxmox.record import RecordingPveApi
 from adapters.proxmox.replay import ReplayPveApi
 from collector.collection.orchestrate import run_report
 from collector.collection.record import RecordOptions, record_lab
@@ -226,7 +225,7 @@ def _recorder(root: Path, redactor: Redactor | None = None) -> Recorder:
 
 def test_pve_error_is_recorded_then_replaced_by_a_later_answer(tmp_path: Path) -> None:
     busy = pve_errors.http_error("lab", "cluster/resources?type=vm", 500, "busy\n")
-    api = RecordingPveApi(_Flaky(busy), _recorder(tmp_path))
+    api = RecordingJsonApi(_Flaky(busy), _recorder(tmp_path))
     with pytest.raises(SourceResponseError):
         api.get("cluster/resources", type="vm")
     error = tmp_path / "cluster" / "resources@type=vm.error.json"
@@ -240,7 +239,9 @@ def test_pve_error_is_recorded_then_replaced_by_a_later_answer(tmp_path: Path) -
 
 
 def test_transport_failures_write_nothing(tmp_path: Path) -> None:
-    api = RecordingPveApi(_Flaky(SourceConnectionError("lab: cannot connect")), _recorder(tmp_path))
+    api = RecordingJsonApi(
+        _Flaky(SourceConnectionError("lab: cannot connect")), _recorder(tmp_path)
+    )
     with pytest.raises(SourceConnectionError):
         api.get("version")
     assert not any(tmp_path.iterdir())

@@ -9,6 +9,7 @@ import pytest
 import requests
 import urllib3.exceptions
 
+from adapters.common.http import transport_error
 from adapters.common.retry import retryable, with_retry
 from adapters.docker import errors as docker_errors
 from adapters.docker.adapter import DockerAdapter
@@ -66,7 +67,7 @@ _TIMEOUT = urllib3.exceptions.ReadTimeoutError(None, "/", "Read timed out.")  # 
     ],
 )
 def test_pve_client_translates_transport_failures(exc: Exception, kind: type) -> None:
-    error = pve_errors.transport_error("lab", "version", exc)
+    error = transport_error(pve_errors.WORDING, "lab", "version", exc)
     assert type(error) is kind and error.status is None and str(error).startswith("lab: ")
 
 

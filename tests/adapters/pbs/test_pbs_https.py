@@ -1,5 +1,5 @@
 """The PBS source against a PBS that answers over real HTTPS (``PbsServer``: PBS's token header,
-ACLs, plain-text errors), through the real client (``PbsClient`` on urllib3).
+ACLs, plain-text errors), through the real client (``adapters/common/http.py``).
 
 What is pinned: the request budget per endpoint, GET only, the token header, replay giving the
 same model as the live read, PBS's error shapes turned into the collector's messages (401, a
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from adapters.pbs.adapter import PbsAdapter
-from adapters.pbs.client import PbsClient
+from adapters.pbs.client import open_client
 from adapters.pbs.replay import ReplayPbsApi
 from collector.config.pbs import PbsConfig
 from collector.model import SourceResult, VerifyState
@@ -55,7 +55,7 @@ def _config(server: PbsServer, **extra: Any) -> PbsConfig:
 
 
 def _collect(cfg: PbsConfig, secret: str = DEFAULT_TOKEN_SECRET) -> SourceResult:
-    client = PbsClient(cfg, secret)
+    client = open_client(cfg, secret)
     adapter = PbsAdapter(cfg.name, client, host=cfg.host, port=cfg.port, concurrency=4)
     return adapter.collect()
 
@@ -177,7 +177,7 @@ def test_a_403_on_one_namespace_is_a_gap_and_the_others_are_read(pbs: PbsServer)
         "snapshots in namespace 'homelab'",
     )
     assert gap.reason == (
-        f"pbs: GET admin/datastore/backup/snapshots: 403 {denied}; grant the token (and its "
+        f"pbs: GET admin/datastore/backup/snapshots?ns=homelab: 403 {denied}; grant the token (and its "
         "user) DatastoreAudit on /datastore (see docs/reliability.md)"
     )
 

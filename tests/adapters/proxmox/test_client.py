@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.proxmox.client import PveClient, open_client
+from adapters.common.http import JsonApi
+from adapters.proxmox.client import open_client
 from adapters.proxmox.replay import ReplayPveApi
 from collector.errors import (
     SourceAuthError,
@@ -70,7 +71,7 @@ def _settings(server: PveServer, **changes: object) -> Settings:
     return replace(Settings("lab", server.host, server.port, server.ca_path), **changes)  # type: ignore[arg-type]
 
 
-def _client(server: PveServer, secret: str = DEFAULT_TOKEN_SECRET, **changes: object) -> PveClient:
+def _client(server: PveServer, secret: str = DEFAULT_TOKEN_SECRET, **changes: object) -> JsonApi:
     return open_client(_settings(server, **changes), secret)[0]
 
 
