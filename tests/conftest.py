@@ -1,4 +1,4 @@
-"""Suite-wide isolation: no test may read or write the real user's state or config.
+"""Suite-wide settings: isolation from the user's state, no silent skips in CI, seeded Hypothesis.
 
 ``collect report`` stores every run in a history database under ``$XDG_STATE_HOME`` by default;
 pointing that (and ``$XDG_CONFIG_HOME``) at a per-test folder keeps the developer's own history
@@ -6,7 +6,10 @@ untouched and the tests independent of each other.
 
 Hypothesis runs derandomised (the examples follow from each test's own source, not from the
 clock) and without an example database: every run, in CI or on a laptop, tries the same
-examples, so a failure is reproducible and a green run stays green.
+examples, so a failure is reproducible and a green run stays green. That is the ``ci`` profile of
+``tests.support.hypothesis_profiles``; ``HYPOTHESIS_PROFILE=explore`` asks for the longer,
+random one (docs/testing.md). ``tests.support.no_skips`` turns every skip into a failure under
+``COLLECT_REQUIRE_LIVE=1`` (CI); ``pytester`` is there to test that.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from hypothesis import settings
 
-settings.register_profile("derandomized", derandomize=True, database=None)
-settings.load_profile("derandomized")
+from tests.support.hypothesis_profiles import load_profile
+
+pytest_plugins = ("pytester", "tests.support.no_skips")
+load_profile()
 
 
 @pytest.fixture(autouse=True)

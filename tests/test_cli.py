@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,9 +47,31 @@ def test_version_and_help_list_every_command() -> None:
 
 
 def test_clean_lab_exits_zero() -> None:
-    code, out, _ = _invoke("report", "--replay", str(SCENARIOS / "compliant-lab"))
+    lab = str(SCENARIOS / "compliant-lab")
+    code, out, _ = _invoke("report", "--replay", lab)
     assert code == 0, out
-    assert "3/3 workloads comply (100%)" in out or "workloads comply" in out
+    assert out.splitlines()[0] == (
+        "homelab report 2026-11-26T12:00:00Z: 4/4 workloads comply (100%); 0 findings; "
+        "collection complete"
+    )
+    code, out, _ = _invoke("report", "--replay", lab, "-f", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["findings"] == []
+    assert doc["summary"]["findings_by_severity"] == {"info": 0, "warning": 0, "error": 0}
+    assert (doc["summary"]["compliant"], doc["summary"]["workloads"]) == (4, 4)
+
+
+def test_a_replay_does_not_age_with_the_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scenario's recording.json pins the clock: two years on, its backups are as fresh."""
+    two_years = 2 * 365 * 86400
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + two_years)
+    code, out, _ = _invoke("report", "--replay", str(SCENARIOS / "compliant-lab"), "-f", "json")
+    assert code == 0, out
+    doc = json.loads(out)
+    assert doc["generated_at"] == "2026-11-26T12:00:00Z"
+    assert doc["findings"] == []
 
 
 def test_error_finding_exits_one_and_fail_on_lowers_the_bar() -> None:
@@ -145,8 +168,8 @@ def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, message: str) -
     path = _write(tmp_path, text)
     code, out, err = _invoke("report", "-c", str(path))
     assert code == 2
+    assert err.startswith(f"collect: error: {path}: ")  # names the file first
     assert message in err
-    assert str(path) in err or "config" in err
     assert "Traceback" not in err + out
     assert len(err.strip().splitlines()) == 1
 

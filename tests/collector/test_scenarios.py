@@ -4,20 +4,21 @@ Adding a folder adds a test case (napalm-style). Keys of expected.json:
 ``findings`` (exact list of {rule, subject[, severity][, waived]}), ``placements`` ({engine id:
 {target, method}}), ``roles`` ({id: role}), ``owners`` ({id: [owner, owner_source]}; null for
 none), ``sources`` ({name: complete}), ``inventory_includes`` (ids), ``complete``, ``exit_code``,
-``now`` (ISO time the rules see; default 2026-11-26T12:00:00Z), ``only_rules`` (rule ids or rule
-groups such as "placement": every other rule is switched off, so a scenario about one concern
-lists only that concern's findings and the exit code reflects only them), ``declared``
-({declared system name: status}, every declared system), ``config_error`` (the one-line error
-loading the config must give; ``{folder}`` stands for the scenario's folder; nothing else is
-checked), ``gaps`` (exact list of [source, subject, what, incomplete]), ``gap_reasons``
-({"subject what": text the reason must contain}), ``values`` ({id: {JSON key: exact value}}
-of the inventory item, null included).
+``only_rules`` (rule ids or rule groups such as "placement": every other rule is switched off, so
+a scenario about one concern lists only that concern's findings and the exit code reflects only
+them), ``declared`` ({declared system name: status}, every declared system), ``config_error``
+(the one-line error loading the config must give; ``{folder}`` stands for the scenario's folder;
+nothing else is checked), ``gaps`` (exact list of [source, subject, what, incomplete]),
+``gap_reasons`` ({"subject what": text the reason must contain}), ``values`` ({id: {JSON key:
+exact value}} of the inventory item, null included).
+
+The rules judge ages and waivers as of the scenario's ``recording.json`` (every scenario has
+one), exactly as ``collect report --replay`` does: no scenario depends on the real clock.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from collector.collection.orchestrate import run_report
 from collector.collection.wiring import replay_sources
 from collector.config import load_config
 from collector.errors import ConfigError
+from collector.recording.meta import recorded_at
 from collector.report.document import report_document
 from collector.rules import ALL_RULES, RuleSetting
 
@@ -43,7 +45,8 @@ def _config_error(folder: Path, expected: str) -> None:
 
 def _run(folder: Path, expected: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     config = load_config(folder / "config.toml")
-    now = datetime.fromisoformat(expected.get("now", "2026-11-26T12:00:00+00:00"))
+    now = recorded_at(folder)
+    assert now is not None, f"{folder.name} has no recording.json: its ages would follow the clock"
     settings = config.rules
     only = set(expected.get("only_rules", ()))
     if only:
@@ -89,7 +92,8 @@ def test_scenario(folder: Path) -> None:
         assert items[item_id]["role"] == role, items[item_id]["role_reason"]
     for item_id, owner in expected.get("owners", {}).items():
         got_owner = [items[item_id]["owner"], items[item_id]["owner_source"]]
-        assert got_owner == (owner or [None, None]), item_id
+        want_owner = [None, None] if owner is None else owner
+        assert got_owner == want_owner, item_id
     sources = {s["name"]: s["complete"] for s in doc["sources"]}
     for name, complete in expected.get("sources", {}).items():
         assert sources[name] is complete

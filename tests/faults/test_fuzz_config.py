@@ -23,6 +23,7 @@ from collector.errors import ConfigError
 from collector.history.settings import HistorySettings
 from collector.notify.settings import NotifyTarget
 from collector.rules import ALL_RULES, RULES_BY_ID
+from tests.support.hypothesis_profiles import examples
 
 SCALARS = (
     st.text(max_size=30)
@@ -123,7 +124,9 @@ def test_base_document_is_valid() -> None:
     validate(copy.deepcopy(BASE))
 
 
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @FUZZ
@@ -169,7 +172,7 @@ def _toml(value: Any) -> str:
     return "{" + ", ".join(f"{_toml(str(k))} = {_toml(v)}" for k, v in value.items()) + "}"
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.sampled_from(KEY_PATHS[:-9]), VALUES, st.text(max_size=40))
 def test_load_config_on_toml_text(
     tmp_path_factory: Any, key_path: tuple[tuple[Any, ...], str], value: Any, junk: str

@@ -33,6 +33,7 @@ from tests.faults.mutate import (
     nodes_of,
     set_at,
 )
+from tests.support.hypothesis_profiles import examples
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo-lab"
 PVE = load_recording(DEMO / "pve" / "homelab")
@@ -53,7 +54,9 @@ SMALL_MUTATIONS = st.lists(
     ),
     max_size=8,
 )
-FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _check(result: SourceResult) -> None:
@@ -108,7 +111,7 @@ def _replace_somewhere(doc: Any, data: st.DataObject) -> Any:
     return set_at(doc, path, data.draw(JSON))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.sampled_from(INSPECTS), st.sampled_from(LISTED), st.data())
 def test_container_parsers_accept_anything_in_any_field(
     inspect: dict[str, Any], listed: dict[str, Any], data: st.DataObject
@@ -124,7 +127,7 @@ def test_container_parsers_accept_anything_in_any_field(
         assert container.state in DOCKER_STATES | {"unknown"}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SMALL_MUTATIONS, SMALL_MUTATIONS)
 def test_whole_pipeline_renders_every_format(
     pve_mutations: list[tuple[int, str, int]], docker_mutations: list[tuple[int, str, int]]

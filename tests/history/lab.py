@@ -11,12 +11,13 @@ Only the placement rules run, so the expected findings do not depend on the othe
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from collector.report.build import PLACEMENT_RULE_IDS
 from collector.rules import ALL_RULES
-from tests.support.recording import ContainerSpec, GuestSpec, RecordingBuilder
+from tests.support.recording import RECORDED_AT, ContainerSpec, GuestSpec, RecordingBuilder
 
 NODES = {"pve1": "10.0.0.11", "pve2": "10.0.0.12"}
 PLACEMENT_ONLY = "".join(
@@ -42,8 +43,9 @@ def write_lab(
 
     ``drop_docker``: the engine's recording is missing, so the docker source fails (incomplete run).
     ``new_finding``: override whether gitea (the new service-in-vm finding) exists.
+    Last week's recording is dated seven days before this week's (both in ISO weeks of 2026).
     """
-    lab = RecordingBuilder(root)
+    lab = RecordingBuilder(root, recorded_at=RECORDED_AT - timedelta(days=0 if this_week else 7))
     lab.cluster("lab", NODES)
     lab.guest("lab", GuestSpec(100, "docker-host", "pve1", tags="platform", ips=["10.0.0.50"]))
     lab.guest("lab", GuestSpec(101, "opnsense", "pve2", tags="platform"))

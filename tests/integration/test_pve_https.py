@@ -142,7 +142,8 @@ def test_configured_ca_bundle_beats_the_environment(
         monkeypatch.setenv(variable, server.ca_path)  # would verify, but is not what we set
     wrong = pve_config(server, ca_bundle=str(write_unrelated_ca(tmp_path)))
     refused = collect_live(wrong, DEFAULT_TOKEN_SECRET, monkeypatch)
-    assert "TLS error" in (refused.status.error or "")
+    assert refused.status.error is not None
+    assert "TLS error" in refused.status.error
 
 
 def test_verify_ssl_false_connects_and_the_report_says_so(
@@ -160,7 +161,8 @@ def test_default_verification_does_not_trust_a_self_signed_pve(
     server: PveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result = collect_live(pve_config(server, ca_bundle=None), DEFAULT_TOKEN_SECRET, monkeypatch)
-    assert "TLS error" in (result.status.error or "")
+    assert result.status.error is not None
+    assert "TLS error" in result.status.error
 
 
 @pytest.mark.parametrize(
@@ -175,5 +177,6 @@ def test_wrong_secret_is_an_auth_error_naming_the_source(
 ) -> None:
     result = collect_live(pve_config(server, auth), "not-the-secret", monkeypatch)
     assert isinstance(result.status, SourceStatus) and result.cluster is None
-    assert (result.status.error or "").startswith(expected)
-    assert "not-the-secret" not in (result.status.error or "")
+    assert result.status.error is not None
+    assert result.status.error.startswith(expected)
+    assert "not-the-secret" not in result.status.error

@@ -102,12 +102,21 @@ BACKUP_VISIBLE_PERMISSIONS: dict[str, dict[str, int]] = {
 """A token that sees every backup volume (the first way out of the blind spot): the read-only
 role plus Datastore.AllocateSpace on /storage and VM.Backup on /vms."""
 
+RECORDED_AT = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+"""When a built lab was "recorded", unless told otherwise: a replay judges ages and waivers as of
+this moment (``recording.json``), so no test that reads a built lab depends on the real clock."""
+
 
 class RecordingBuilder:
-    """Accumulate a lab, then ``write()`` it as a recording folder."""
+    """Accumulate a lab, then ``write()`` it as a recording folder.
 
-    def __init__(self, root: Path) -> None:
+    ``recorded_at`` goes to ``recording.json`` (None: no such file, so a replay judges by the real
+    clock, as a live run does; only for tests that compare a replay with a live run).
+    """
+
+    def __init__(self, root: Path, *, recorded_at: datetime | None = RECORDED_AT) -> None:
         self.root = root
+        self.recorded_at = recorded_at
         self.pve: dict[str, dict[str, Any]] = {}
         self.docker: dict[str, dict[str, Any]] = {}
         self.pbs: dict[str, dict[str, Any]] = {}
@@ -593,6 +602,9 @@ class RecordingBuilder:
         for name, text in self.extra_files.items():
             (self.root / name).parent.mkdir(parents=True, exist_ok=True)
             (self.root / name).write_text(text, encoding="utf-8")
+        if self.recorded_at is not None:
+            moment = self.recorded_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            _write(self.root / "recording.json", {"recorded_at": moment})
         return self.root
 
 
