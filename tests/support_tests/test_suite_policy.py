@@ -1,4 +1,4 @@
-"""The suite's own rules: in CI no test may skip, and Hypothesis tries the same examples each run."""
+"""The suite's own rules: in CI no test may skip; Hypothesis tries the same examples every run."""
 
 from __future__ import annotations
 
