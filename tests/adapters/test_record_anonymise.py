@@ -35,6 +35,7 @@ from collector.recording.redact import Redactor
 from collector.recording.store import write_json
 from collector.report.build import Report
 from collector.report.document import report_document
+from tests.support.recording import ContainerSpec, GuestSpec, RecordingBuilder
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CASES = [
@@ -192,6 +193,34 @@ def test_plain_recording_drops_container_environments(tmp_path: Path) -> None:
     _record(folder, tmp_path / "rec")
     recorded = "".join(_files(tmp_path / "rec").values())
     assert "changeme" not in recorded and '"Env"' not in recorded and '"Cmd"' not in recorded
+
+
+def test_redact_keys_reach_docker_recordings(tmp_path: Path) -> None:
+    """``[record] redact_keys`` blanks a key in every source's answers, Docker's included: the
+    real wiring (``recording_sources``) builds the Docker redactor from the config, not from the
+    defaults."""
+    lab = RecordingBuilder(tmp_path / "lab")
+    lab.cluster("lab", {"pve1": "10.0.0.11"})
+    lab.guest("lab", GuestSpec(100, "docker-host", "pve1", tags="platform", ips=["10.0.0.50"]))
+    planted = {"acme.vault-pass": "planted-in-docker-4711"}
+    lab.engine(
+        "apps",
+        hostname="docker-host",
+        url="tcp://10.0.0.50:2376",
+        containers=[ContainerSpec("web", labels={"homelab.role": "service", **planted})],
+    )
+    lab.extra_config = '\n[record]\nredact_keys = ["vault"]\n'
+    folder = lab.write()
+    assert "planted-in-docker-4711" in "".join(_files(folder / "docker").values())
+    _record(folder, tmp_path / "rec")
+    docker = _files(tmp_path / "rec" / "docker" / "apps")
+    text = "".join(docker.values())
+    assert "planted-in-docker-4711" not in text
+    # The key stays (a reader sees that something was there), in the listing and the inspect.
+    listing = json.loads(docker["containers.json"])
+    assert listing[0]["Labels"] == {"homelab.role": "service", "acme.vault-pass": "REDACTED"}
+    (inspect,) = [name for name in docker if name.startswith("containers/")]
+    assert json.loads(docker[inspect])["Config"]["Labels"]["acme.vault-pass"] == "REDACTED"
 
 
 def test_same_salt_same_recording_other_salt_other_names(tmp_path: Path) -> None:

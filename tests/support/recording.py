@@ -415,7 +415,9 @@ class RecordingBuilder:
         guest: str | None = None,
         mac: str | None = None,
         labels: list[str] | None = None,
+        swarm_addr: str | None = None,
     ) -> None:
+        """``swarm_addr``: the engine is a swarm node with this ``Swarm.NodeAddr`` in /info."""
         self.docker[name] = {
             "hostname": hostname,
             "containers": containers,
@@ -425,6 +427,7 @@ class RecordingBuilder:
             "labels": labels or [],
             "files": {},
             "listed": [],
+            "swarm_addr": swarm_addr,
         }
 
     def append_listed(self, name: str, *items: Any) -> None:
@@ -456,7 +459,7 @@ class RecordingBuilder:
                 "KernelVersion": "6.8.12-4-pve",
                 "Architecture": "x86_64",
                 "Containers": len(engine["containers"]),
-                "Swarm": {"LocalNodeState": "inactive", "NodeAddr": ""},
+                "Swarm": _swarm(engine.get("swarm_addr")),
                 "Labels": engine.get("labels", []),
             },
         }
@@ -681,3 +684,16 @@ def _not_backed_up(lab: dict[str, Any]) -> list[dict[str, Any]]:
         for g in lab["guests"]
         if not any(_selects(job, g) for job in lab["backup_jobs"])
     ]
+
+
+def _swarm(node_addr: str | None) -> dict[str, Any]:
+    """/info's ``Swarm``: inactive with an empty ``NodeAddr``, or a worker node's answer."""
+    if node_addr is None:
+        return {"LocalNodeState": "inactive", "NodeAddr": ""}
+    return {
+        "LocalNodeState": "active",
+        "NodeAddr": node_addr,
+        "NodeID": fake_id(f"swarm{node_addr}", 25),
+        "ControlAvailable": False,
+        "RemoteManagers": [{"Addr": "10.0.0.2:2377", "NodeID": fake_id("manager", 25)}],
+    }
