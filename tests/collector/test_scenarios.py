@@ -1,7 +1,8 @@
 """Scenario tests: every folder under fixtures/scenarios/ is a recording plus expected.json.
 
 Adding a folder adds a test case (napalm-style). Keys of expected.json:
-``findings`` (exact list of {rule, subject[, severity][, waived]}), ``placements`` ({engine id:
+``findings`` (exact list of {rule, subject[, severity][, waived][, message][, hint]}: the
+optional keys are compared exactly where given), ``placements`` ({engine id:
 {target, method}}), ``roles`` ({id: role}), ``owners`` ({id: [owner, owner_source]}; null for
 none), ``sources`` ({name: complete}), ``inventory_includes`` (ids), ``complete``, ``exit_code``,
 ``only_rules`` (rule ids or rule groups such as "placement": every other rule is switched off, so
@@ -77,13 +78,11 @@ def test_scenario(folder: Path) -> None:
         got = sorted((f["rule"], f["subject"]) for f in doc["findings"])
         want = sorted((f["rule"], f["subject"]) for f in expected["findings"])
         assert got == want
-        severities = {(f["rule"], f["subject"]): f["severity"] for f in doc["findings"]}
-        waived = {(f["rule"], f["subject"]): f["waived"] for f in doc["findings"]}
+        found = {(f["rule"], f["subject"]): f for f in doc["findings"]}
         for f in expected["findings"]:
-            if "severity" in f:
-                assert severities[(f["rule"], f["subject"])] == f["severity"], f
-            if "waived" in f:
-                assert waived[(f["rule"], f["subject"])] is f["waived"], f
+            for key in ("severity", "waived", "message", "hint"):
+                if key in f:
+                    assert found[(f["rule"], f["subject"])][key] == f[key], (key, f)
     for engine_id, placement in expected.get("placements", {}).items():
         got_placement = items[engine_id]["placement"]
         assert got_placement["target"] == placement["target"], got_placement

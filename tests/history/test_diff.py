@@ -229,3 +229,125 @@ def test_waived_finding_is_reported_as_waived_then_silent() -> None:
     ]
     still = diff(waived, waived)
     assert still is not None and still.findings == () and still.empty
+
+
+# -- pinned by mutation testing (docs/testing.md): each test fails on a small deliberate bug -----
+
+
+def test_source_keys() -> None:
+    from collector.report.diff import source_key_of
+
+    assert source_key("pve:") is None  # no source name
+    assert source_key("podman:lab/web") is None  # not a source kind the history knows
+    assert source_key_of("proxmox", "lab") == "pve:lab"
+    assert source_key_of("docker", "lab") == "docker:lab"
+    assert SourceRecord("lab", "proxmox", True).key == "pve:lab"
+
+
+def test_a_moved_container_lists_the_engine_once_then_its_other_changes() -> None:
+    base = snap([container("apps", "grafana", digest=None)])
+    now = snap([container("edge", "grafana", image="grafana:11")])
+    changes = diff(base, now)
+    assert changes is not None
+    (moved,) = changes.objects
+    assert (moved.kind, moved.id, moved.form, moved.name, moved.previous_id) == (
+        ChangeKind.MOVED,
+        "docker:edge/grafana",
+        "docker-container",
+        "grafana",
+        "docker:apps/grafana",
+    )
+    assert [(f.field, f.before, f.after) for f in moved.fields] == [
+        ("engine", "docker:apps", "docker:edge"),
+        ("image", "nginx:1", "grafana:11"),
+        ("digest", None, "sha256:" + "a" * 64),  # known now, unknown before: a change
+    ]
+
+
+def test_a_moved_container_whose_state_became_unknown_in_an_incomplete_run() -> None:
+    failed_lab = SourceRecord("lab", "proxmox", False)
+    base = snap([container("apps", "grafana")])
+    now = snap([container("edge", "grafana", state="unknown")], sources=(failed_lab, APPS, EDGE))
+    changes = diff(base, now)
+    assert changes is not None
+    (moved,) = changes.objects
+    assert [f.field for f in moved.fields] == ["engine"]
+
+
+def test_unknown_before_is_a_change_unless_the_older_run_was_incomplete() -> None:
+    before, after = guest(100, state=None, image=None), guest(100, state="running", image="x")
+    complete = diff(snap([before]), snap([after]))
+    assert complete is not None
+    assert [(f.field, f.before, f.after) for f in complete.objects[0].fields] == [
+        ("state", None, "running"),
+        ("image", None, "x"),
+    ]
+    incomplete = snap([before], sources=(SourceRecord("lab", "proxmox", False), APPS, EDGE))
+    assert kinds(diff(incomplete, snap([after]))) == {}
+    # A known value that changed is a change even when the older run was incomplete.
+    known = snap([guest(100, state="running")], sources=incomplete.sources)
+    again = diff(known, snap([guest(100, state="stopped")]))
+    assert again is not None
+    assert [(f.field, f.before, f.after) for f in again.objects[0].fields] == [
+        ("state", "running", "stopped")
+    ]
+
+
+def test_a_value_that_became_unknown_does_not_hide_the_next_change() -> None:
+    offline = SourceRecord("lab", "proxmox", False)
+    now = snap([guest(100, state="unknown", owner="bob")], sources=(offline, APPS, EDGE))
+    changes = diff(snap([guest(100, owner="alice")]), now)
+    assert changes is not None
+    assert [(f.field, f.before, f.after) for f in changes.objects[0].fields] == [
+        ("owner", "alice", "bob")
+    ]
+
+
+def test_first_seen_comes_from_the_finding_then_the_base_then_the_run() -> None:
+    base = snap(
+        [],
+        [
+            finding("pve:lab/qemu/100", first_seen="2026-10-01T06:00:00Z"),
+            finding("pve:lab/qemu/101", first_seen="2026-10-02T06:00:00Z"),
+            finding("pve:lab/qemu/102"),
+        ],
+        at="2026-11-23T06:00:00Z",
+    )
+    now = snap(
+        [],
+        [
+            finding("pve:lab/qemu/100", first_seen="2026-11-01T06:00:00Z"),
+            finding("pve:lab/qemu/101"),
+            finding("pve:lab/qemu/102"),
+            finding("pve:lab/qemu/103"),
+        ],
+        at="2026-11-30T06:00:00Z",
+    )
+    changes = diff(base, now)
+    assert changes is not None
+    assert {f.subject: f.first_seen for f in changes.findings} == {
+        "pve:lab/qemu/100": "2026-11-01T06:00:00Z",  # the store's own record wins
+        "pve:lab/qemu/101": "2026-10-02T06:00:00Z",  # else the older run's
+        "pve:lab/qemu/102": "2026-11-23T06:00:00Z",  # else the older run itself
+        "pve:lab/qemu/103": "2026-11-30T06:00:00Z",  # new: this run
+    }
+
+
+def test_findings_of_one_status_are_ordered_by_severity_then_rule_then_subject() -> None:
+    def record(subject: str, severity: str, rule: str = "r") -> FindingRecord:
+        return FindingRecord(rule, subject, severity, "m")
+
+    now = snap(
+        [],
+        [
+            record("pve:lab/qemu/1", "info"),
+            record("pve:lab/qemu/2", "critical"),  # unknown to this version: last
+            record("pve:lab/qemu/3", "error", rule="b"),
+            record("pve:lab/qemu/4", "warning"),
+            record("pve:lab/qemu/5", "error", rule="a"),
+            record("pve:lab/qemu/0", "error", rule="a"),
+        ],
+    )
+    changes = diff(snap([]), now)
+    assert changes is not None
+    assert [f.subject.rsplit("/", 1)[1] for f in changes.findings] == ["0", "5", "3", "4", "1", "2"]
