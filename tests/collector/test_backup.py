@@ -278,3 +278,23 @@ def test_every_anonymous_volume_of_a_container_is_named() -> None:
             "them, so no backup or re-create finds them again",
         )
     ]
+
+
+def test_a_cluster_whose_jobs_are_unreadable_does_not_stop_the_next_cluster() -> None:
+    from collector.correlation.inventory import Inventory
+    from collector.model import Cluster
+    from collector.rules import default_rule_settings, evaluate
+
+    blind = Cluster("pve:a", "a", "a", guests=(_guest(100),), backup_jobs=None, backup_volumes=())
+    seen = Cluster(
+        "pve:b",
+        "b",
+        "b",
+        guests=(replace(_guest(200), id="pve:b/qemu/200", cluster="b"),),
+        backup_jobs=(_job(all=True),),
+        backup_volumes=(),
+    )
+    settings = default_rule_settings()
+    only = {k: replace(v, enabled=k == "backup-stale") for k, v in settings.items()}
+    findings = evaluate(Inventory((blind, seen), (), ()), only, now_epoch=NOW)
+    assert [f.subject for f in findings] == ["pve:b/qemu/200"]

@@ -52,19 +52,23 @@ CONTAINER = Container(
 PLACED = Engine("docker:apps", "apps", "apps", "ssh://x", containers=(CONTAINER,))
 UNPLACED = Engine("docker:edge", "edge", "edge", "ssh://y")
 CLUSTER = Cluster("pve:lab", "lab", "lab", nodes=(NODE,), guests=(GUEST, TEMPLATE))
-INVENTORY = Inventory(
-    clusters=(CLUSTER,),
-    engines=(PLACED, UNPLACED),
-    sources=(
-        SourceStatus(
-            "lab", SourceKind.PROXMOX, True, gaps=(Gap("pve:lab/qemu/100", "agent", "x"),)
+
+
+def _inventory() -> Inventory:
+    """A fresh one per test: its cached properties must be computed with the code under test."""
+    return Inventory(
+        clusters=(CLUSTER,),
+        engines=(PLACED, UNPLACED),
+        sources=(
+            SourceStatus(
+                "lab", SourceKind.PROXMOX, True, gaps=(Gap("pve:lab/qemu/100", "agent", "x"),)
+            ),
         ),
-    ),
-    placements={
-        "docker:apps": Placement("docker:apps", GUEST.id, PlacementMethod.IP, "ip 10.0.0.50"),
-        "docker:edge": Placement("docker:edge", None, PlacementMethod.NONE, "nothing matches"),
-    },
-)
+        placements={
+            "docker:apps": Placement("docker:apps", GUEST.id, PlacementMethod.IP, "ip 10.0.0.50"),
+            "docker:edge": Placement("docker:edge", None, PlacementMethod.NONE, "nothing matches"),
+        },
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,7 +84,7 @@ INVENTORY = Inventory(
     ],
 )
 def test_parents(item_id: str, parent: str | None) -> None:
-    assert INVENTORY.parent(item_id) == parent
+    assert _inventory().parent(item_id) == parent
 
 
 def test_an_engine_without_any_placement_record_has_no_parent() -> None:
@@ -96,10 +100,11 @@ def test_layers_of_objects_workloads_and_gaps() -> None:
         Layer.ENGINE,
         Layer.CONTAINER,
     ]
-    assert [w.id for w in INVENTORY.workloads()] == ["pve:lab/qemu/100", "docker:apps/web"]
-    assert INVENTORY.engines_on == {"pve:lab/qemu/100": ("docker:apps",)}
-    assert set(INVENTORY.gaps) == {("pve:lab/qemu/100", "agent")}
-    assert set(INVENTORY.by_id) == {
+    inventory = _inventory()
+    assert [w.id for w in inventory.workloads()] == ["pve:lab/qemu/100", "docker:apps/web"]
+    assert inventory.engines_on == {"pve:lab/qemu/100": ("docker:apps",)}
+    assert set(inventory.gaps) == {("pve:lab/qemu/100", "agent")}
+    assert set(inventory.by_id) == {
         "pve:lab",
         "pve:lab/node/pve1",
         "pve:lab/qemu/100",

@@ -69,7 +69,12 @@ LAB = Cluster(
         _guest(9000, "golden", ips=("10.0.0.90",), mac="bc:24:11:00:00:90", template=True),
     ),
 )
-INDEX = PlacementIndex.build([LAB])
+
+
+def _index() -> PlacementIndex:
+    # Built in each test, not at import: a module-level index would be built before mutmut
+    # switches a mutant on, and would hide every mutant of PlacementIndex.build.
+    return PlacementIndex.build([LAB])
 
 
 def _engine(
@@ -79,15 +84,16 @@ def _engine(
 
 
 def test_the_index_holds_nodes_and_guests_but_no_template_as_candidate() -> None:
-    assert INDEX.by_ip == {
+    index = _index()
+    assert index.by_ip == {
         "10.0.0.11": {"pve:lab/node/pve1"},
         "10.0.0.50": {"pve:lab/qemu/100"},
         "10.0.0.60": {"pve:lab/qemu/101"},
         "10.0.0.61": {"pve:lab/qemu/102"},
         "10.0.0.70": {"pve:lab/qemu/103"},
     }
-    assert INDEX.by_mac == {"bc:24:11:00:00:01": {"pve:lab/qemu/100"}}
-    assert INDEX.by_name == {
+    assert index.by_mac == {"bc:24:11:00:00:01": {"pve:lab/qemu/100"}}
+    assert index.by_name == {
         "pve1": {"pve:lab/node/pve1"},
         "pve2": {"pve:lab/node/pve2"},
         "docker-host": {"pve:lab/qemu/100"},
@@ -95,7 +101,7 @@ def test_the_index_holds_nodes_and_guests_but_no_template_as_candidate() -> None
         "localhost": {"pve:lab/qemu/103"},
     }
     # Ids know every object (an explicit placement may name a node or even a template).
-    assert INDEX.ids == {
+    assert index.ids == {
         "pve:lab/node/pve1",
         "pve:lab/node/pve2",
         *(g.id for g in LAB.guests),
@@ -103,7 +109,7 @@ def test_the_index_holds_nodes_and_guests_but_no_template_as_candidate() -> None
 
 
 def test_by_ip() -> None:
-    placement = place_engine(_engine("other", ("10.0.0.50",)), None, INDEX)
+    placement = place_engine(_engine("other", ("10.0.0.50",)), None, _index())
     assert placement == Placement(
         "docker:apps", "pve:lab/qemu/100", PlacementMethod.IP, "ip 10.0.0.50", ("pve:lab/qemu/100",)
     )
@@ -111,17 +117,17 @@ def test_by_ip() -> None:
 
 def test_the_swarm_address_is_tried_after_the_url_host() -> None:
     engine = _engine("other", ("192.0.2.30", "10.0.0.50"))
-    assert place_engine(engine, None, INDEX).target == "pve:lab/qemu/100"
+    assert place_engine(engine, None, _index()).target == "pve:lab/qemu/100"
 
 
 def test_an_ip_beats_a_hostname_that_names_another_guest() -> None:
-    placement = place_engine(_engine("web", ("10.0.0.50",)), None, INDEX)
+    placement = place_engine(_engine("web", ("10.0.0.50",)), None, _index())
     assert (placement.target, placement.method) == ("pve:lab/qemu/100", PlacementMethod.IP)
 
 
 @pytest.mark.parametrize("written", ["BC-24-11-00-00-01", "bc:24:11:00:00:01", "Bc:24:11:00:00:01"])
 def test_by_mac_in_any_spelling(written: str) -> None:
-    placement = place_engine(_engine("other", ("192.0.2.1",)), Hints(mac=written), INDEX)
+    placement = place_engine(_engine("other", ("192.0.2.1",)), Hints(mac=written), _index())
     assert placement == Placement(
         "docker:apps",
         "pve:lab/qemu/100",
@@ -132,7 +138,7 @@ def test_by_mac_in_any_spelling(written: str) -> None:
 
 
 def test_a_template_mac_is_no_candidate() -> None:
-    placement = place_engine(_engine(None, ()), Hints(mac="bc:24:11:00:00:90"), INDEX)
+    placement = place_engine(_engine(None, ()), Hints(mac="bc:24:11:00:00:90"), _index())
     assert placement == Placement(
         "docker:apps", None, PlacementMethod.NONE, "nothing matches no address or hostname"
     )
@@ -140,7 +146,7 @@ def test_a_template_mac_is_no_candidate() -> None:
 
 @pytest.mark.parametrize("hostname", ["docker-host", "Docker-Host.lan", "docker-host.lab.example"])
 def test_by_hostname_short_and_case_insensitive(hostname: str) -> None:
-    placement = place_engine(_engine(hostname, ("192.0.2.1",)), None, INDEX)
+    placement = place_engine(_engine(hostname, ("192.0.2.1",)), None, _index())
     assert placement == Placement(
         "docker:apps",
         "pve:lab/qemu/100",
@@ -151,7 +157,7 @@ def test_by_hostname_short_and_case_insensitive(hostname: str) -> None:
 
 
 def test_the_url_host_name_is_a_name_when_the_engine_gives_none() -> None:
-    placement = place_engine(_engine(None, ("docker-host.lan",)), None, INDEX)
+    placement = place_engine(_engine(None, ("docker-host.lan",)), None, _index())
     assert placement.target == "pve:lab/qemu/100"
     assert placement.detail == "hostname docker-host.lan"
 
@@ -159,14 +165,14 @@ def test_the_url_host_name_is_a_name_when_the_engine_gives_none() -> None:
 def test_localhost_is_never_a_name() -> None:
     """An engine on a unix socket calls its host localhost: that names no guest, even one
     called so."""
-    placement = place_engine(_engine("localhost", ("localhost",)), None, INDEX)
+    placement = place_engine(_engine("localhost", ("localhost",)), None, _index())
     assert placement == Placement(
         "docker:apps", None, PlacementMethod.NONE, "nothing matches localhost, localhost"
     )
 
 
 def test_two_candidates_are_ambiguous_and_none_is_chosen() -> None:
-    placement = place_engine(_engine("web", ()), None, INDEX)
+    placement = place_engine(_engine("web", ()), None, _index())
     assert placement == Placement(
         "docker:apps",
         None,
@@ -178,7 +184,7 @@ def test_two_candidates_are_ambiguous_and_none_is_chosen() -> None:
 
 
 def test_nothing_matches_lists_what_was_tried() -> None:
-    placement = place_engine(_engine("edge-pi", ("192.0.2.7", "edge.lan")), None, INDEX)
+    placement = place_engine(_engine("edge-pi", ("192.0.2.7", "edge.lan")), None, _index())
     assert placement == Placement(
         "docker:apps",
         None,
@@ -189,20 +195,20 @@ def test_nothing_matches_lists_what_was_tried() -> None:
 
 @pytest.mark.parametrize("written", ["lab/qemu/101", "pve:lab/qemu/101"])
 def test_an_explicit_guest_wins_over_every_address(written: str) -> None:
-    placement = place_engine(_engine("docker-host", ("10.0.0.50",)), Hints(guest=written), INDEX)
+    placement = place_engine(_engine("docker-host", ("10.0.0.50",)), Hints(guest=written), _index())
     assert placement == Placement(
         "docker:apps", "pve:lab/qemu/101", PlacementMethod.CONFIG, f"config guest = {written}"
     )
 
 
 def test_an_explicit_node() -> None:
-    placement = place_engine(_engine(), Hints(guest="lab/node/pve2"), INDEX)
+    placement = place_engine(_engine(), Hints(guest="lab/node/pve2"), _index())
     assert (placement.engine, placement.target) == ("docker:apps", "pve:lab/node/pve2")
 
 
 def test_an_explicit_guest_that_does_not_exist_is_not_guessed() -> None:
     placement = place_engine(
-        _engine("docker-host", ("10.0.0.50",)), Hints(guest="lab/qemu/7"), INDEX
+        _engine("docker-host", ("10.0.0.50",)), Hints(guest="lab/qemu/7"), _index()
     )
     assert placement == Placement(
         "docker:apps",

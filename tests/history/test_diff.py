@@ -351,3 +351,29 @@ def test_findings_of_one_status_are_ordered_by_severity_then_rule_then_subject()
     changes = diff(snap([]), now)
     assert changes is not None
     assert [f.subject.rsplit("/", 1)[1] for f in changes.findings] == ["0", "5", "3", "4", "1", "2"]
+
+
+def test_an_unknown_before_in_an_incomplete_base_does_not_hide_later_changes() -> None:
+    incomplete = (SourceRecord("lab", "proxmox", False), APPS, EDGE)
+    base = snap([guest(100, state=None, owner="alice")], sources=incomplete)
+    changes = diff(base, snap([guest(100, owner="bob")]))
+    assert changes is not None
+    assert [(f.field, f.before, f.after) for f in changes.objects[0].fields] == [
+        ("owner", "alice", "bob")
+    ]
+
+
+def test_a_form_the_history_does_not_know_still_moves_by_its_parent() -> None:
+    """A record written by another version (a form missing from the parent-field table): its
+    parent changing is a move, reported under the plain name "parent"."""
+
+    def pod(parent: str) -> ObjectRecord:
+        return ObjectRecord("docker:apps/pod-a", "pod", "pod-a", parent=parent, state="running")
+
+    changes = diff(snap([pod("docker:apps")]), snap([pod("docker:apps/other")]))
+    assert changes is not None
+    (moved,) = changes.objects
+    assert moved.kind is ChangeKind.MOVED
+    assert [(f.field, f.before, f.after) for f in moved.fields] == [
+        ("parent", "docker:apps", "docker:apps/other")
+    ]
