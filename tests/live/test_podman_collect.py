@@ -63,7 +63,9 @@ def _check_containers(got: dict[str, Container], live: LivePodman) -> None:
         assert container.state == want.status, name
         assert container.health == want.health, name
         assert container.healthcheck is (want.health is not None), name
-        assert container.restart_policy == (want.restart_policy or "no"), name
+        # Created without a restart policy, a container reports Podman's default, "no".
+        expected_policy = want.restart_policy if want.restart_policy else "no"
+        assert container.restart_policy == expected_policy, name
         assert container.log_driver == want.log_driver, name  # k8s-file, not compat's json-file
         expected_options = {} if want.log_size == "0B" else {"max-size": want.log_size}
         assert dict(container.log_options) == expected_options, name

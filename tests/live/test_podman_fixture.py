@@ -151,7 +151,7 @@ def test_listing_state_labels_and_status(live_podman: LivePodman) -> None:
     for name, want in live_podman.containers.items():
         got = listed[name]
         assert got["State"] == want.status, name
-        assert (got["Labels"] or {}) == want.labels, name
+        assert got["Labels"] == want.labels, name
         assert got["Image"] == want.image, name
         if want.status == "running":
             assert got["Status"].startswith("Up "), (name, got["Status"])
@@ -210,7 +210,7 @@ def test_pods_are_visible_through_the_libpod_api(live_podman: LivePodman) -> Non
     for name, want in live_podman.pods.items():
         got = pods[name]
         assert got["Id"] == want.id
-        assert (got.get("Labels") or {}) == want.labels
+        assert got["Labels"] == want.labels  # {} for a pod without labels, never null
         members = {c["Names"] for c in got["Containers"]}
         expected = set(want.members) | ({want.infra_name} if want.infra else set())
         assert members == expected, name
