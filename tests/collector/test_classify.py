@@ -22,7 +22,12 @@ def _guest(
 
 
 def _container(
-    name: str = "web", *, image: str = "nginx:1.27", labels: dict[str, str] | None = None
+    name: str = "web",
+    *,
+    image: str = "nginx:1.27",
+    labels: dict[str, str] | None = None,
+    pod: str | None = None,
+    pod_labels: dict[str, str] | None = None,
 ) -> Container:
     return Container(
         f"docker:apps/{name}",
@@ -39,6 +44,8 @@ def _container(
         "json-file",
         {},
         labels or {},
+        pod=pod,
+        pod_labels=pod_labels or {},
     )
 
 
@@ -195,3 +202,37 @@ def test_container_rules_that_do_not_match(rule: ClassifyRule) -> None:
 )
 def test_the_role_label(label: str, decision: RoleDecision) -> None:
     assert classify_container(_container(labels={"homelab.role": label}), []) == decision
+
+
+ROLE = "label homelab.role"
+
+
+@pytest.mark.parametrize(
+    ("labels", "pod_labels", "decision"),
+    [
+        ({}, {"homelab.role": " Service "}, RoleDecision(S, f"pod cloud {ROLE}=service")),
+        ({}, {"homelab.role": "db"}, RoleDecision(U, f"pod cloud {ROLE}=db is not a known role")),
+        (
+            {"homelab.role": "platform"},
+            {"homelab.role": "service"},
+            RoleDecision(P, f"{ROLE}=platform"),
+        ),
+        (
+            {},
+            {"homelab.owner": "bob"},
+            RoleDecision(U, "no homelab.role label or classify rule matches"),
+        ),
+    ],
+)
+def test_a_podman_pod_member_without_a_role_label_takes_its_pods(
+    labels: dict[str, str], pod_labels: dict[str, str], decision: RoleDecision
+) -> None:
+    member = _container(labels=labels, pod="cloud", pod_labels=pod_labels)
+    assert classify_container(member, []) == decision
+
+
+def test_pod_labels_do_not_reach_a_container_outside_the_pod() -> None:
+    loner = _container(pod=None, pod_labels={"homelab.role": "service"})
+    assert classify_container(loner, []) == RoleDecision(
+        U, "no homelab.role label or classify rule matches"
+    )

@@ -4,7 +4,9 @@ One PVE cluster ``lab`` (nodes pve1, pve2; three VMs with the guest agent, two L
 served over HTTPS by ``PveServer``, and one Docker engine ``apps`` (hostname ``docker-host``, so
 it is placed on VM 100 by hostname) served on a unix socket by ``DockerServer``. Tests inject one
 fault, run ``collect report -f json -o FILE`` through ``CliRunner`` and check that it ends the
-same way: a report written, the failing part named, everything else intact, the right exit code.
+same way: a report written, the failing part named, everything else intact, the right exit code:
+3 when something could not be read, else exactly 1, since the lab has no backup job and every
+guest is a ``backup-missing`` error whatever the clock says.
 """
 
 from __future__ import annotations
