@@ -46,12 +46,13 @@ def test_version_and_help_list_every_command() -> None:
     assert "report" in out and "Exit codes" in out
 
 
-def test_clean_lab_exits_zero() -> None:
+def test_clean_lab_exits_zero(time_zone: Callable[[str], None]) -> None:
+    time_zone("UTC")  # the headline shows local time
     lab = str(SCENARIOS / "compliant-lab")
     code, out, _ = _invoke("report", "--replay", lab)
     assert code == 0, out
     assert out.splitlines()[0] == (
-        "homelab report 2026-11-26T12:00:00Z: 4/4 workloads comply (100%); 0 findings; "
+        "homelab report 2026-11-26 12:00 UTC: 4/4 workloads comply (100%); 0 open findings; "
         "collection complete"
     )
     code, out, _ = _invoke("report", "--replay", lab, "-f", "json")

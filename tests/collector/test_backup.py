@@ -3,6 +3,8 @@ vzdump per case."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -214,21 +216,14 @@ def test_a_gap_of_another_kind_or_cluster_hides_nothing() -> None:
     assert [s for s, _ in _findings((_guest(100),), jobs=jobs, gaps=gaps)] == ["pve:lab/qemu/100"]
 
 
-def test_the_last_backup_date_is_a_utc_date(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_last_backup_date_is_a_utc_date(time_zone: Callable[[str], None]) -> None:
     """The date in the message does not depend on the machine's time zone."""
-    import time
-
-    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: a different day for most of it
-    time.tzset()
-    try:
-        ctime = NOW - 9 * DAY
-        old = _vol("nas:backup/x", 100, ctime, "qemu", None)
-        ((_, message),) = _findings(
-            (_guest(100),), jobs=(_job(all=True, storage="nas"),), volumes=(old,)
-        )
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    time_zone("Pacific/Kiritimati")  # UTC+14: a different day for most of it
+    ctime = NOW - 9 * DAY
+    old = _vol("nas:backup/x", 100, ctime, "qemu", None)
+    ((_, message),) = _findings(
+        (_guest(100),), jobs=(_job(all=True, storage="nas"),), volumes=(old,)
+    )
     day = time.strftime("%Y-%m-%d", time.gmtime(ctime))
     assert message == (
         f"last backup of VM 100 'g100' is 9 days old ({day} on nas); limit 7 days, job(s) 'job'"
