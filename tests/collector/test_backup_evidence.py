@@ -155,9 +155,8 @@ def test_snapshots_become_volumes_of_the_storage_with_pbs_as_origin() -> None:
         ),
     )
     (cluster,) = joined.clusters
-    assert [
-        (v.volid, v.vmid, v.subtype, v.format, v.origin) for v in cluster.backup_volumes or ()
-    ] == [
+    assert cluster.backup_volumes is not None
+    assert [(v.volid, v.vmid, v.subtype, v.format, v.origin) for v in cluster.backup_volumes] == [
         ("pbs:backup/vm/100/2026-11-18T11:06:40Z", 100, "qemu", "pbs-vm", "pbs:p/backup/shared"),
         ("pbs:backup/ct/200/2026-11-18T11:06:40Z", 200, "lxc", "pbs-ct", "pbs:p/backup/shared"),
     ]  # host/nas is never a guest
@@ -183,7 +182,7 @@ def test_two_clusters_in_one_namespace_are_told_apart_by_owner_and_told_so() -> 
 def test_two_clusters_in_one_namespace_with_one_owner_cannot_be_told_apart() -> None:
     lab, edge = _cluster("lab", "shared", "pve@pbs!x"), _cluster("edge", "shared", "pve@pbs!x")
     joined = join_backups((lab, edge), (_server([_snap("100", "pve@pbs!x")]),))
-    assert all(len(c.backup_volumes or ()) == 1 for c in joined.clusters)
+    assert [len(c.backup_volumes) for c in joined.clusters if c.backup_volumes] == [1, 1]
     assert "cannot be told apart (same or unknown owner)" in joined.notes["edge"][0].reason
 
 

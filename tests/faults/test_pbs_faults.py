@@ -99,7 +99,7 @@ def _run(tmp_path: Path, text: str, *args: str) -> tuple[int, str]:
     config.write_text(text, encoding="utf-8")
     env = {"PVE_SECRET": PVE_SECRET, "PBS_SECRET": PBS_SECRET}
     result = CliRunner().invoke(app, [*args, "-c", str(config)], env=env)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert not isinstance(result.exception, Exception), result.output
     return result.exit_code, result.stdout + result.stderr
 
 

@@ -150,7 +150,8 @@ def test_a_token_limited_to_one_namespace_sees_only_it_and_the_report_says_why(
     (backup,) = server.datastores  # PBS leaves offsite out, without an error
     assert backup.namespaces is not None and set(backup.namespaces) == {"homelab"}
     # Jobs are filtered the same way: only the one on that namespace is left.
-    assert [job.name for job in server.verify_jobs or ()] == ["v-homelab"]
+    assert server.verify_jobs is not None
+    assert [job.name for job in server.verify_jobs] == ["v-homelab"]
     reasons = sorted(g.reason for g in result.status.gaps if g.what == "permissions")
     assert [r.split(":")[0] for r in reasons] == [
         "no Remote.Audit on /remote",
@@ -192,7 +193,8 @@ def test_pbs_before_3_3_refuses_sync_direction_and_is_asked_again_without(
     pbs.add_fault("admin/sync@sync-direction=all", "error", status=400, message=message)
     result = _collect(_config(pbs))
     assert result.status.gaps == () and result.backup_server is not None
-    assert [j.name for j in result.backup_server.sync_jobs or ()] == ["s-homelab", "s-nas"]
+    assert result.backup_server.sync_jobs is not None
+    assert [j.name for j in result.backup_server.sync_jobs] == ["s-homelab", "s-nas"]
     seen = pbs.requests_by_endpoint()
     assert (seen["admin/sync@sync-direction=all"], seen["admin/sync"]) == (1, 1)
     assert result.status.requests == 15
