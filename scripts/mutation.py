@@ -81,7 +81,12 @@ TARGETS = (
     Target(
         "inventory",
         "collector/correlation/inventory.py",
-        (*_PIPELINE, "tests/collector/test_inventory.py", "tests/collector/test_ownership.py"),
+        (
+            *_PIPELINE,
+            "tests/collector/test_inventory.py",
+            "tests/collector/test_ownership.py",
+            "tests/collector/test_backup_evidence.py",
+        ),
     ),
     Target(
         "classify",
@@ -96,7 +101,7 @@ TARGETS = (
     Target(
         "backup-rules",
         "collector/rules/backup.py",
-        (*_PIPELINE, "tests/collector/test_backup.py"),
+        (*_PIPELINE, "tests/collector/test_backup.py", "tests/collector/test_backup_evidence.py"),
     ),
     Target(
         "redact",

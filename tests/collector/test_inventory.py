@@ -36,6 +36,9 @@ from collector.model import (
         ("docker:apps/web", Layer.CONTAINER),
         ("docker:*/web", Layer.CONTAINER),
         ("docker:lab/*", Layer.CONTAINER),
+        ("pbs:backup", Layer.BACKUP),
+        ("pbs:backup/datastore/store1", Layer.BACKUP),
+        ("pbs:*", Layer.BACKUP),
     ],
 )
 def test_the_layer_an_id_or_glob_names(item_id: str, layer: Layer) -> None:

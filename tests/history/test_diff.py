@@ -239,6 +239,7 @@ def test_source_keys() -> None:
 
     assert source_key("pve:") is None  # no source name
     assert source_key("podman:lab/web") is None  # not a source kind the history knows
+    assert source_key("pbs:backup/datastore/tank") == "pbs:backup"
     assert source_key_of("proxmox", "lab") == "pve:lab"
     assert source_key_of("docker", "lab") == "docker:lab"
     assert SourceRecord("lab", "proxmox", True).key == "pve:lab"
