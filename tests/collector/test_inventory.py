@@ -3,9 +3,13 @@ what a rule may ask of it. The scenarios drive ``build_inventory`` end to end.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from collector.correlation.inventory import Inventory, layer_of, layer_of_id
+from collector.collection.wiring import replay_sources
+from collector.config import load_config
+from collector.correlation.inventory import Inventory, build_inventory, layer_of, layer_of_id
 from collector.model import (
     Cluster,
     Container,
@@ -18,6 +22,7 @@ from collector.model import (
     Placement,
     PlacementMethod,
     SourceKind,
+    SourceResult,
     SourceStatus,
 )
 
@@ -116,3 +121,91 @@ def test_layers_of_objects_workloads_and_gaps() -> None:
         "docker:apps/web",
         "docker:edge",
     }
+
+
+# -- the backup notes the join adds to each PVE source (what the Sources table shows) ----------
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
+_HIDDEN = (
+    "PVE's content listing hides every backup on '{s}' from this token: PVE lists a backup only "
+    "with Datastore.Allocate on /storage/{s}, or Datastore.AllocateSpace on it and VM.Backup on "
+    "the guest; "
+)
+_GRANT = (
+    "backup ages there are unknown (backup-stale stays silent, backup-missing still works); "
+    "grant Datastore.AllocateSpace on /storage/{s} and VM.Backup on /vms (they also let the token "
+    "start backups of those guests and allocate space on the storage)"
+)
+
+
+def _backup_gaps(
+    name: str, extra: tuple[SourceResult, ...] = ()
+) -> dict[str, list[tuple[str, ...]]]:
+    folder = SCENARIOS / name
+    config = load_config(folder / "config.toml")
+    results = [source.collect() for source in replay_sources(config, folder)]
+    inventory = build_inventory([*results, *extra])
+    return {
+        f"{s.kind.value}:{s.name}": [
+            (g.subject, g.what, g.reason) for g in s.gaps if g.what.startswith("backup")
+        ]
+        for s in inventory.sources
+    }
+
+
+def test_a_storage_whose_listing_failed_is_not_also_called_empty() -> None:
+    """pbs2's listing failed: its gap is the failure, not "lists no backup at all"."""
+    assert _backup_gaps("backup-age-and-volume-names")["proxmox:lab"] == [
+        (
+            "pve:lab/storage/pbs2",
+            "backup content",
+            "lab: GET nodes/pve1/storage/pbs2/content: 500 pbs2: timeout",
+        )
+    ]
+
+
+def test_an_empty_listing_that_jobs_write_to_is_noted() -> None:
+    assert _backup_gaps("backup-listing-empty-although-jobs-write-there")["proxmox:lab"] == [
+        (
+            "pve:lab/storage/nas",
+            "backup listing",
+            "lists no backup at all although enabled job(s) to-nas back up 2 guest(s) to it: if "
+            "the jobs ran, the token cannot see the volumes (PVE hides them without "
+            "Datastore.AllocateSpace on /storage/nas and VM.Backup on the guests); their backup "
+            "ages are treated as unknown",
+        )
+    ]
+
+
+def test_hidden_backups_say_how_to_see_them_or_where_they_come_from() -> None:
+    blind = _backup_gaps("backups-hidden-from-the-token")
+    assert blind["proxmox:lab"] == [
+        (
+            "pve:lab/storage/nas",
+            "backup visibility",
+            _HIDDEN.format(s="nas") + _GRANT.format(s="nas"),
+        ),
+        (
+            "pve:lab/storage/pbs",
+            "backup visibility",
+            _HIDDEN.format(s="pbs")
+            + _GRANT.format(s="pbs")
+            + "; or read them from the Proxmox Backup Server itself: a [[pbs]] source for "
+            "10.0.0.15:8007 with a read-only token (DatastoreAudit on /datastore)",
+        ),
+    ]
+    read = _backup_gaps("backups-hidden-read-from-pbs")["proxmox:lab"]
+    assert read[1] == (
+        "pve:lab/storage/pbs",
+        "backup visibility",
+        _HIDDEN.format(s="pbs")
+        + "their ages and verification come from pbs:pbs/backup/lab instead",
+    )
+
+
+def test_a_docker_source_named_like_a_cluster_gets_none_of_its_backup_notes() -> None:
+    """Source names are unique per kind only: docker 'lab' is not PVE 'lab'."""
+    engine = Engine("docker:lab", "lab", "lab", "ssh://x")
+    docker_lab = SourceResult(SourceStatus("lab", SourceKind.DOCKER, True), engine=engine)
+    gaps = _backup_gaps("backups-hidden-from-the-token", (docker_lab,))
+    assert (len(gaps["proxmox:lab"]), gaps["docker:lab"]) == (2, [])
