@@ -3,10 +3,12 @@ what a rule may ask of it. The scenarios drive ``build_inventory`` end to end.""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from collector.collection.orchestrate import collect_all
 from collector.collection.wiring import replay_sources
 from collector.config import load_config
 from collector.correlation.inventory import Inventory, build_inventory, layer_of, layer_of_id
@@ -139,11 +141,11 @@ _GRANT = (
 
 
 def _backup_gaps(
-    name: str, extra: tuple[SourceResult, ...] = ()
+    name: str, extra: tuple[SourceResult, ...] = (), *, folder: Path | None = None
 ) -> dict[str, list[tuple[str, ...]]]:
-    folder = SCENARIOS / name
+    folder = folder or SCENARIOS / name
     config = load_config(folder / "config.toml")
-    results = [source.collect() for source in replay_sources(config, folder)]
+    results = collect_all(replay_sources(config, folder))
     inventory = build_inventory([*results, *extra])
     return {
         f"{s.kind.value}:{s.name}": [
@@ -209,3 +211,64 @@ def test_a_docker_source_named_like_a_cluster_gets_none_of_its_backup_notes() ->
     docker_lab = SourceResult(SourceStatus("lab", SourceKind.DOCKER, True), engine=engine)
     gaps = _backup_gaps("backups-hidden-from-the-token", (docker_lab,))
     assert (len(gaps["proxmox:lab"]), gaps["docker:lab"]) == (2, [])
+
+
+def _hidden_pbs_gap(tmp_path: Path, change: str) -> str:
+    """The pbs storage's visibility note when the [[pbs]] source that could read it failed
+    (``change="failed"``) or reads another server (``change="other-host"``)."""
+    lab = tmp_path / "lab"
+    shutil.copytree(SCENARIOS / "backups-hidden-read-from-pbs", lab)
+    if change == "failed":
+        shutil.rmtree(lab / "pbs")  # the source is "not in recording": it fails
+    else:
+        config = (lab / "config.toml").read_text()
+        (lab / "config.toml").write_text(config.replace('"10.0.0.15"', '"10.0.0.99"'))
+    gaps = _backup_gaps("", folder=lab)["proxmox:lab"]
+    (reason,) = [r for subject, _, r in gaps if subject == "pve:lab/storage/pbs"]
+    return reason
+
+
+def test_hidden_backups_name_the_pbs_source_that_failed(tmp_path: Path) -> None:
+    assert _hidden_pbs_gap(tmp_path, "failed") == (
+        _HIDDEN.format(s="pbs")
+        + _GRANT.format(s="pbs")
+        + "; the [[pbs]] source 'pbs' that could read them did not answer (see Sources)"
+    )
+
+
+def test_hidden_backups_say_which_pbs_source_would_read_them(tmp_path: Path) -> None:
+    assert _hidden_pbs_gap(tmp_path, "other-host") == (
+        _HIDDEN.format(s="pbs")
+        + _GRANT.format(s="pbs")
+        + "; or read them from PBS: no [[pbs]] source reads 10.0.0.15:8007 datastore 'backup' "
+        "(set its host to 10.0.0.15, or pin the same fingerprint)"
+    )
+
+
+def test_what_the_backup_join_notes_reaches_that_clusters_source() -> None:
+    """Two clusters writing to one PBS namespace as one owner cannot be told apart: the join's
+    note lands on each PVE source it concerns, naming the other, and not on the PBS source."""
+    from collector.model import BackupServer, Datastore, PbsSnapshot, PbsTarget, VerifyState
+
+    def cluster(name: str) -> SourceResult:
+        target = PbsTarget("pbs", "pbs.lan", "backup", "shared", owner="pve@pbs!x")
+        found = Cluster(f"pve:{name}", name, name, pbs_targets=(target,))
+        return SourceResult(SourceStatus(name, SourceKind.PROXMOX, True), cluster=found)
+
+    snapshot = PbsSnapshot(
+        "backup", "shared", "vm", "100", 1_795_000_000, VerifyState.OK, None, owner="pve@pbs!x"
+    )
+    store = Datastore("pbs:p/datastore/backup", "backup", "p", namespaces={"shared": (snapshot,)})
+    server = BackupServer("pbs:p", "p", "p", "pbs.lan", datastores=(store,))
+    pbs = SourceResult(SourceStatus("p", SourceKind.PBS, True), backup_server=server)
+    inventory = build_inventory([cluster("lab"), cluster("edge"), pbs])
+    notes = {s.name: [g.reason for g in s.gaps] for s in inventory.sources}
+
+    def note(other: str) -> str:
+        return (
+            f"writes into pbs:p/backup/shared like storage 'pbs' of pve:{other}: they cannot be "
+            "told apart (same or unknown owner), so backups of equal VMIDs mix; give each cluster "
+            "its own namespace (PVE storage option namespace)"
+        )
+
+    assert notes == {"lab": [note("edge")], "edge": [note("lab")], "p": []}
