@@ -230,7 +230,8 @@ def test_a_page_is_read_relative_to_the_config_not_the_working_directory(
     monkeypatch.chdir(tmp_path)
     config = load_config(Path("etc/config.toml"))
     assert config.architecture.page == Path("etc/A.md")
-    assert [s.origin for s in config.architecture.systems or ()] == ["A.md:3"]
+    assert config.architecture.systems is not None
+    assert [s.origin for s in config.architecture.systems] == ["A.md:3"]
 
 
 def test_systems_written_as_one_table_is_refused() -> None:

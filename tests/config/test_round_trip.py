@@ -111,7 +111,8 @@ def test_a_declaration_in_the_config_a_file_and_a_page_survives_a_recording(
     recorded.mkdir()
     again = round_trip(config, recorded)
     assert replayed(again) == replayed(config)
-    assert [s.origin for s in again.architecture.systems or ()] == [
+    assert again.architecture.systems is not None
+    assert [s.origin for s in again.architecture.systems] == [
         "[[systems]][0]",
         "systems.toml [[systems]][0]",
         "Architektur.md:5",
