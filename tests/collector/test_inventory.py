@@ -46,6 +46,9 @@ from collector.model import (
         ("pbs:backup", Layer.BACKUP),
         ("pbs:backup/datastore/store1", Layer.BACKUP),
         ("pbs:*", Layer.BACKUP),
+        ("declared:vm/docker-host", Layer.GUEST),
+        ("declared:lxc/unifi", Layer.GUEST),
+        ("declared:compose/vaultwarden@apps", Layer.CONTAINER),
     ],
 )
 def test_the_layer_an_id_or_glob_names(item_id: str, layer: Layer) -> None:

@@ -2,16 +2,16 @@
 
 Adding a folder adds a test case (napalm-style). Keys of expected.json:
 ``findings`` (exact list of {rule, subject[, severity][, waived][, message][, hint]}: the
-optional keys are compared exactly where given), ``placements`` ({engine id:
-{target, method}}), ``roles`` ({id: role}), ``owners`` ({id: [owner, owner_source]}; null for
-none), ``sources`` ({name: complete}), ``inventory_includes`` (ids), ``complete``, ``exit_code``,
-``only_rules`` (rule ids or rule groups such as "placement": every other rule is switched off, so
-a scenario about one concern lists only that concern's findings and the exit code reflects only
-them), ``declared`` ({declared system name: status}, every declared system), ``config_error``
-(the one-line error loading the config must give; ``{folder}`` stands for the scenario's folder;
-nothing else is checked), ``gaps`` (exact list of [source, subject, what, incomplete]),
-``gap_reasons`` ({"subject what": text the reason must contain}), ``values`` ({id: {JSON key:
-exact value}} of the inventory item, null included).
+optional keys are compared exactly where given), ``placements`` ({engine id: {target,
+method}}), ``roles`` ({id: role}), ``role_reasons`` ({id: the reason shown}), ``owners`` ({id:
+[owner, owner_source]}; null for none), ``sources`` ({name: complete}), ``inventory_includes``
+(ids), ``complete``, ``exit_code``, ``only_rules`` (rule ids or rule groups such as "placement":
+every other rule is switched off, so a scenario about one concern lists only that concern's
+findings and the exit code reflects only them), ``declared`` ({declared system name: status},
+every declared system), ``config_error`` (the one-line error loading the config must give;
+``{folder}`` stands for the scenario's folder; nothing else is checked), ``gaps`` (exact list of
+[source, subject, what, incomplete]), ``gap_reasons`` ({"subject what": text the reason must
+contain}), ``values`` ({id: {JSON key: exact value}} of the inventory item, null included).
 
 The rules judge ages and waivers as of the scenario's ``recording.json`` (every scenario has
 one), exactly as ``collect report --replay`` does: no scenario depends on the real clock.
@@ -89,6 +89,8 @@ def test_scenario(folder: Path) -> None:
         assert got_placement["method"] == placement["method"], got_placement
     for item_id, role in expected.get("roles", {}).items():
         assert items[item_id]["role"] == role, items[item_id]["role_reason"]
+    for item_id, reason in expected.get("role_reasons", {}).items():
+        assert items[item_id]["role_reason"] == reason, item_id
     for item_id, owner in expected.get("owners", {}).items():
         got_owner = [items[item_id]["owner"], items[item_id]["owner_source"]]
         want_owner = [None, None] if owner is None else owner

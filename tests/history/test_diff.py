@@ -378,3 +378,43 @@ def test_a_form_the_history_does_not_know_still_moves_by_its_parent() -> None:
     assert [(f.field, f.before, f.after) for f in moved.fields] == [
         ("parent", "docker:apps", "docker:apps/other")
     ]
+
+
+def test_declaration_findings_are_not_resolved_while_a_declared_system_is_unknown() -> None:
+    from collector.report.declared_changes import DeclaredRecord
+
+    def declared(status: str) -> tuple[DeclaredRecord, ...]:
+        return (DeclaredRecord("declared:compose/wiki@apps", "wiki", "compose", status),)
+
+    missing = finding("declared:compose/wiki@apps", rule="declared-missing")
+    other = finding("pve:lab/qemu/100")
+    base = Snapshot("2026-11-19T06:00:00Z", (LAB, APPS, EDGE), (), (missing, other))
+    unknown = Snapshot(
+        "2026-11-26T06:00:00Z", (LAB, APPS, EDGE), (), (), declared=declared("unknown")
+    )
+    changes = diff(base, unknown)
+    assert changes is not None
+    # The rule could not have fired for wiki: not resolved. The other finding is.
+    assert [(f.status, f.subject) for f in changes.findings] == [
+        (FindingStatus.RESOLVED, "pve:lab/qemu/100")
+    ]
+    seen = Snapshot("2026-11-26T06:00:00Z", (LAB, APPS, EDGE), (), (), declared=declared("ok"))
+    again = diff(base, seen)
+    assert again is not None
+    assert [(f.status, f.subject) for f in again.findings] == [
+        (FindingStatus.RESOLVED, "declared:compose/wiki@apps"),
+        (FindingStatus.RESOLVED, "pve:lab/qemu/100"),
+    ]
+
+
+def test_a_declared_system_that_changed_status_is_a_change() -> None:
+    from collector.report.declared_changes import DeclaredRecord
+
+    def run(status: str, at: str) -> Snapshot:
+        wiki = DeclaredRecord("declared:compose/wiki@apps", "wiki", "compose", status)
+        return Snapshot(at, (LAB, APPS, EDGE), (), (), declared=(wiki,))
+
+    changes = diff(run("ok", "2026-11-19T06:00:00Z"), run("missing", "2026-11-26T06:00:00Z"))
+    assert changes is not None
+    assert [(c.name, c.what) for c in changes.declared] == [("wiki", "went missing")]
+    assert not changes.empty
