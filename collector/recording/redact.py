@@ -64,5 +64,5 @@ class Redactor:
         if isinstance(value, str) and "=" in value:
             key, _, _ = value.partition("=")
             if self.secret_key(key.strip()):
-                return f"{key}={REDACTED}"
+                return f"{redact_text(key)}={REDACTED}"  # a URL key keeps no password
         return self(value)

@@ -208,14 +208,20 @@ def test_redact_keys_reach_docker_recordings(tmp_path: Path) -> None:
         hostname="docker-host",
         url="tcp://10.0.0.50:2376",
         containers=[ContainerSpec("web", labels={"homelab.role": "service", **planted})],
+        labels=["homelab.owner=alice", "acme.vault-pass=planted-in-the-daemon-4711"],
     )
     lab.extra_config = '\n[record]\nredact_keys = ["vault"]\n'
     folder = lab.write()
     assert "planted-in-docker-4711" in "".join(_files(folder / "docker").values())
+    assert "planted-in-the-daemon-4711" in "".join(_files(folder / "docker").values())
     _record(folder, tmp_path / "rec")
     docker = _files(tmp_path / "rec" / "docker" / "apps")
     text = "".join(docker.values())
     assert "planted-in-docker-4711" not in text
+    assert "planted-in-the-daemon-4711" not in text
+    # Daemon labels are "key=value" strings in /info: redacted by key like a mapping's.
+    info = json.loads(docker["info.json"])
+    assert info["Labels"] == ["homelab.owner=alice", "acme.vault-pass=REDACTED"]
     # The key stays (a reader sees that something was there), in the listing and the inspect.
     listing = json.loads(docker["containers.json"])
     assert listing[0]["Labels"] == {"homelab.role": "service", "acme.vault-pass": "REDACTED"}

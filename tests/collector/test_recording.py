@@ -55,6 +55,29 @@ def test_docker_redaction_drops_environment_and_command_lines() -> None:
     assert "Env" in Redactor()({"Env": []}), "PVE answers have no Env to drop"
 
 
+def test_key_value_strings_in_lists_are_redacted_by_their_key() -> None:
+    """Docker's daemon labels come as ["key=value", ...] in /info."""
+    labels = [
+        "homelab.owner=alice",
+        "homelab.secret=hunter2",
+        "API_TOKEN=abc=def",
+        "https://bob:pw@proxy.lan?token=x",
+        "no equals sign",
+        ["nested.password=x"],
+    ]
+    assert Redactor()({"Labels": labels}) == {
+        "Labels": [
+            "homelab.owner=alice",
+            f"homelab.secret={REDACTED}",
+            f"API_TOKEN={REDACTED}",
+            f"https://{REDACTED}@proxy.lan?token={REDACTED}",
+            "no equals sign",
+            [f"nested.password={REDACTED}"],
+        ]
+    }
+    assert Redactor()("homelab.secret=x") == "homelab.secret=x", "a lone string is text"
+
+
 def test_credentials_in_urls_are_removed_but_plain_user_names_stay() -> None:
     redact = Redactor()
     assert redact("http://bob:hunter2@proxy.lan:3128") == f"http://{REDACTED}@proxy.lan:3128"
