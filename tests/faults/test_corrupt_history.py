@@ -44,7 +44,7 @@ def _other_programs_database(path: Path) -> None:
 
 def _run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert not isinstance(result.exception, Exception), result.output
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -118,7 +118,7 @@ def test_a_docker_info_refused_is_a_warning_for_both(
     assert doctor == 0, out
     (line,) = [x for x in out.splitlines() if "GET /info" in x]
     assert line.startswith("  WARN") and "socket proxy" in line
-    assert report.code in (0, 1)
+    assert report.code == 0  # complete: the 403 on /info is a coverage gap, not a failure
     (gap,) = report.gaps("apps", "info")
     assert gap["incomplete"] is False and "GET /info: 403" in gap["reason"]
     assert {"docker:apps/db", "docker:apps/web"} <= report.ids()
