@@ -9,7 +9,13 @@ from dataclasses import replace
 
 import pytest
 
-from collector.correlation.backup_jobs import backups_of, coverage, foreign_backups, volume_kind
+from collector.correlation.backup_jobs import (
+    backups_of,
+    coverage,
+    foreign_backups,
+    undated_backups,
+    volume_kind,
+)
 from collector.model import BackupJob, BackupVolume, Form, Guest
 
 
@@ -293,3 +299,34 @@ def test_a_cluster_whose_jobs_are_unreadable_does_not_stop_the_next_cluster() ->
     only = {k: replace(v, enabled=k == "backup-stale") for k, v in settings.items()}
     findings = evaluate(Inventory((blind, seen), (), ()), only, now_epoch=NOW)
     assert [f.subject for f in findings] == ["pve:b/qemu/200"]
+
+
+def _undated(volid: str, vmid: int, subtype: str | None) -> BackupVolume:
+    return BackupVolume(volid, "nas", vmid, None, subtype=subtype)
+
+
+def test_undated_backups_are_the_guests_own_of_its_type() -> None:
+    """PVE gave no creation time: the age cannot be judged, so backup-stale stays silent."""
+    volumes = [
+        _undated("nas:backup/vm-100", 100, "qemu"),
+        _undated("nas:backup/ct-100", 100, "lxc"),
+        _undated("nas:backup/unknown-100", 100, None),
+        _undated("nas:backup/vm-101", 101, "qemu"),
+        _vol("nas:backup/dated-100", 100, 50, "qemu", None),
+    ]
+    assert [v.volid for v in undated_backups(_guest(100), volumes)] == [
+        "nas:backup/vm-100",
+        "nas:backup/unknown-100",
+    ]
+    assert [v.volid for v in undated_backups(_guest(100, lxc=True), volumes)] == [
+        "nas:backup/ct-100",
+        "nas:backup/unknown-100",
+    ]
+
+
+def test_an_undated_backup_silences_only_its_own_guest() -> None:
+    undated = _undated("nas:backup/vm-100", 100, "qemu")
+    old = _vol("nas:backup/x", 101, NOW - 9 * DAY, "qemu", None)
+    jobs = (_job(all=True, storage="nas"),)
+    found = _findings((_guest(100), _guest(101)), jobs=jobs, volumes=(undated, old))
+    assert [s for s, _ in found] == ["pve:lab/qemu/101"]

@@ -3,6 +3,8 @@ exact reason the report shows beside the role ("role (why)" in the inventory).""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from collector.correlation.classify import ClassifyRule, classify_container, classify_guest
@@ -234,5 +236,17 @@ def test_a_podman_pod_member_without_a_role_label_takes_its_pods(
 def test_pod_labels_do_not_reach_a_container_outside_the_pod() -> None:
     loner = _container(pod=None, pod_labels={"homelab.role": "service"})
     assert classify_container(loner, []) == RoleDecision(
+        U, "no homelab.role label or classify rule matches"
+    )
+
+
+def test_a_container_whose_labels_could_not_be_read_is_unclassified_and_says_so() -> None:
+    unread = replace(_container(), labels=None)
+    assert classify_container(unread, []) == RoleDecision(U, "its labels could not be read")
+
+
+def test_a_container_without_an_image_matches_no_image_glob() -> None:
+    no_image = replace(_container(), image=None)
+    assert classify_container(no_image, [ClassifyRule(P, image="x*")]) == RoleDecision(
         U, "no homelab.role label or classify rule matches"
     )
