@@ -64,6 +64,7 @@ def test_key_value_strings_in_lists_are_redacted_by_their_key() -> None:
         "https://bob:pw@proxy.lan?token=x",
         "no equals sign",
         ["nested.password=x"],
+        ["=", "a"],  # a list that holds "=" is a list, not a label
     ]
     assert Redactor()({"Labels": labels}) == {
         "Labels": [
@@ -73,6 +74,7 @@ def test_key_value_strings_in_lists_are_redacted_by_their_key() -> None:
             f"https://{REDACTED}@proxy.lan?token={REDACTED}",
             "no equals sign",
             [f"nested.password={REDACTED}"],
+            ["=", "a"],
         ]
     }
     assert Redactor()("homelab.secret=x") == "homelab.secret=x", "a lone string is text"
