@@ -113,6 +113,16 @@ TARGETS = (
         ),
     ),
     Target(
+        "redaction-policy",
+        "collector/redaction.py",
+        (
+            "tests/collector/test_redaction.py",
+            "tests/collector/test_recording.py",
+            "tests/adapters/test_record_anonymise.py::test_plain_recording_drops_container_environments",
+            "tests/adapters/test_record_anonymise.py::test_redact_keys_reach_docker_recordings",
+        ),
+    ),
+    Target(
         "waivers",
         "collector/rules/waivers.py",
         ("tests/collector/test_waivers.py", "tests/collector/test_scenarios.py"),

@@ -164,7 +164,7 @@ def test_a_storage_whose_listing_failed_is_not_also_called_empty() -> None:
         (
             "pve:lab/storage/pbs2",
             "backup content",
-            "lab: GET nodes/pve1/storage/pbs2/content: 500 pbs2: timeout",
+            "lab: GET nodes/pve1/storage/pbs2/content?content=backup: 500 pbs2: timeout",
         )
     ]
 
