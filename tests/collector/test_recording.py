@@ -22,6 +22,7 @@ from collector.recording.config_out import anonymise_url, dumps_toml, recorded_c
 from collector.recording.pseudonym import Pseudonymiser
 from collector.recording.redact import REDACTED, Redactor, redact_keys
 from collector.recording.store import check_out_dir, publish
+from collector.redaction import has_url_credentials
 from collector.rules import RuleSetting, default_rule_settings
 from collector.rules.waivers import Waiver
 
@@ -78,6 +79,20 @@ def test_key_value_strings_in_lists_are_redacted_by_their_key() -> None:
         ]
     }
     assert Redactor()("homelab.secret=x") == "homelab.secret=x", "a lone string is text"
+
+
+@pytest.mark.parametrize(
+    ("text", "has"),
+    [
+        ("http://bob:hunter2@proxy.lan:3128", True),
+        ("see https://a:@b.lan/x", True),  # an empty password is still a credential field
+        ("ssh://root@pve1", False),  # a user name is an address
+        ("bob:hunter2@proxy.lan", False),  # no scheme: not a URL
+        ("no at sign in http://proxy.lan", False),
+    ],
+)
+def test_credentials_in_a_url_are_recognised(text: str, has: bool) -> None:
+    assert has_url_credentials(text) is has
 
 
 def test_credentials_in_urls_are_removed_but_plain_user_names_stay() -> None:
