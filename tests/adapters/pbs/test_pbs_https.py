@@ -178,8 +178,8 @@ def test_a_403_on_one_namespace_is_a_gap_and_the_others_are_read(pbs: PbsServer)
         "snapshots in namespace 'homelab'",
     )
     assert gap.reason == (
-        f"pbs: GET admin/datastore/backup/snapshots?ns=homelab: 403 {denied}; grant the token (and its "
-        "user) DatastoreAudit on /datastore (see docs/reliability.md)"
+        f"pbs: GET admin/datastore/backup/snapshots?ns=homelab: 403 {denied}; grant the token "
+        "(and its user) DatastoreAudit on /datastore (see docs/reliability.md)"
     )
 
 
