@@ -1,6 +1,7 @@
 """Render ``docs/sample-report.md``: the demo lab's weekly report, with a real Changes section.
 
-    python docs/render_sample.py
+    python docs/render_sample.py            # rewrite it
+    python docs/render_sample.py --check    # exit 1 when it is not what the code renders now
 
 "Last week" is a copy of ``fixtures/demo-lab`` with four edits (so that this week shows a guest
 added, a guest removed, an image updated, a finding fixed and a new one); both runs go through
@@ -80,14 +81,26 @@ def _run(lab: Path, db: Path, output: Path, now: datetime) -> None:
     run_job(config, replay_sources(config, lab), options)
 
 
-def main() -> None:
+def render() -> str:
+    """The sample page as the code renders it now."""
     os.environ["TZ"] = "UTC"
     time.tzset()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         db = root / "history.sqlite3"
         _run(_last_week(root), db, root / "last-week.md", NOW - timedelta(days=7))
-        _run(DEMO, db, SAMPLE, NOW)
+        _run(DEMO, db, root / "sample-report.md", NOW)
+        return (root / "sample-report.md").read_text(encoding="utf-8")
+
+
+def main() -> None:
+    page = render()
+    if "--check" in sys.argv[1:]:
+        if SAMPLE.read_text(encoding="utf-8") != page:
+            sys.exit(f"{SAMPLE.relative_to(ROOT)} is stale: run python docs/render_sample.py")
+        print(f"{SAMPLE.relative_to(ROOT)} is current")
+        return
+    SAMPLE.write_text(page, encoding="utf-8")
     print(f"wrote {SAMPLE.relative_to(ROOT)}")
 
 
