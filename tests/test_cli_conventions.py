@@ -81,3 +81,20 @@ def test_shell_completion_is_available() -> None:
     result = runner.invoke(app, ["--show-completion", "bash"])
     assert result.exit_code == 0
     assert "complete -o default -F _collect_completion collect" in result.stdout
+
+
+def test_verbose_logs_the_collectors_progress_not_every_librarys(tmp_path: Path) -> None:
+    """Without a terminal, -v logs the phases; the libraries' DEBUG chatter (markdown-it walks
+    every block of the wiki page at DEBUG) stays out."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "report.md"
+    done = subprocess.run(
+        [sys.executable, "-c", "from collector.cli import app; app(prog_name='collect')",
+         "report", "--demo", "--no-history", "-o", str(out), "-v"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr  # the demo lab has errors
+    lines = done.stderr.splitlines()
+    assert lines == ["collect: INFO: collecting", f"collect: INFO: writing {out}"]

@@ -133,11 +133,18 @@ def _installed(distribution: str) -> str:
         return "not installed"
 
 
+def is_verbose() -> bool:
+    """Whether ``-v/--verbose`` was given (before or after the command)."""
+    return _state["verbose"]
+
+
 def _verbose(value: bool) -> None:
     """``-v/--verbose`` before or after the command: both land here."""
     if value:
         _state["verbose"] = True
-        logging.getLogger().setLevel(logging.DEBUG)
+        # The collector's own progress, not every library's (markdown-it, urllib3 and paramiko
+        # log each step at DEBUG): those stay at WARNING.
+        log.setLevel(logging.DEBUG)
 
 
 VerboseOption = Annotated[
@@ -177,7 +184,8 @@ def main(
     """homelab-collector."""
     _state["verbose"] = verbose
     logging.basicConfig(format="collect: %(levelname)s: %(message)s", stream=sys.stderr)
-    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger().setLevel(logging.WARNING)
+    log.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def default_config_path() -> Path:

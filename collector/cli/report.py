@@ -31,6 +31,7 @@ from collector.cli.app import (
     exit_code,
     fail,
     guarded,
+    is_verbose,
     log,
     resolve_config,
 )
@@ -57,8 +58,9 @@ def _history_wanted(cfg: Config, replay: Path | None, history_db: Path | None) -
 
 def _progress(quiet: bool) -> Progress:
     """Progress on stderr (phase lines and one updating line while collecting), only for a
-    person watching a terminal: nothing in cron, in a pipe or with --quiet."""
-    return progress_for(sys.stderr, quiet=quiet)
+    person watching a terminal, or as log lines with --verbose: nothing in cron, in a pipe or
+    with --quiet."""
+    return progress_for(sys.stderr, quiet=quiet, verbose=is_verbose())
 
 
 @app.command(

@@ -4,9 +4,10 @@
 
 Only for a person watching: the CLI builds a ``ProgressLine`` when stderr is a TTY and
 ``--quiet`` is not given, and a no-op otherwise (cron, pipes, tests), so nothing is ever written
-into a log. Adapters see just a callback ``(done, total)`` per source (``ProgressLine.source``),
-called from their worker threads; the line is redrawn at most every ``interval_s`` so that a
-thousand guests cost a few dozen writes, not a thousand.
+into a log unless asked: with ``--verbose`` and no terminal, ``LoggedProgress`` logs the phases
+and each source's finished count instead. Adapters see just a callback ``(done, total)`` per
+source (``ProgressLine.source``), called from their worker threads; the line is redrawn at
+most every ``interval_s`` so that a thousand guests cost a few dozen writes, not a thousand.
 
 Phase messages ("writing report.md") go through the same object (it is callable), so a message
 never lands in the middle of the progress line: the line is cleared, the message printed, and
@@ -15,6 +16,7 @@ the line comes back on the next update.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -119,8 +121,31 @@ class ProgressLine:
             self._stream.flush()
 
 
-def progress_for(stream: TextIO, *, quiet: bool) -> Progress:
-    """A ``ProgressLine`` on a terminal, ``NoProgress`` for cron, pipes and ``--quiet``."""
-    if quiet or not stream.isatty():
+class LoggedProgress:
+    """Phases and finished sources as log lines (``--verbose`` in cron or a pipe)."""
+
+    def __init__(self, log: logging.Logger) -> None:
+        self._log = log
+
+    def __call__(self, message: str) -> None:
+        self._log.info("%s", message)
+
+    def source(self, name: str, unit: str) -> SourceProgress:
+        def done(count: int, total: int) -> None:
+            if count == total:  # once a source has read everything, not per guest
+                self._log.info("%s: %d/%d %s read", name, count, total, unit)
+
+        return done
+
+    def close(self) -> None:
+        return
+
+
+def progress_for(stream: TextIO, *, quiet: bool, verbose: bool = False) -> Progress:
+    """A ``ProgressLine`` on a terminal; log lines with ``verbose`` and no terminal;
+    ``NoProgress`` for cron, pipes and ``--quiet``."""
+    if quiet:
         return NoProgress()
-    return ProgressLine(stream)
+    if stream.isatty():
+        return ProgressLine(stream)
+    return LoggedProgress(logging.getLogger("collector")) if verbose else NoProgress()

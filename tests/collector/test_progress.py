@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 from concurrent.futures import ThreadPoolExecutor
 
-from collector.collection.progress import NoProgress, ProgressLine, progress_for
+import pytest
+
+from collector.collection.progress import LoggedProgress, NoProgress, ProgressLine, progress_for
 
 
 class _Terminal(io.StringIO):
@@ -69,3 +71,20 @@ def test_messages_and_close_erase_the_line_first() -> None:
     line.close()
     drawn = "collecting: homelab 2/10 guests"
     assert term.getvalue().endswith(f"\r{drawn}\r{' ' * len(drawn)}\r")
+
+
+def test_logged_progress_logs_phases_and_each_finished_source(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="collector")
+    shown = LoggedProgress(logging.getLogger("collector"))
+    guests = shown.source("homelab", "guests")
+    shown("collecting")
+    for done in range(1, 4):
+        guests(done, 3)  # only the last call is worth a line
+    assert [r.getMessage() for r in caplog.records] == ["collecting", "homelab: 3/3 guests read"]
+    pipe = io.StringIO()
+    assert isinstance(progress_for(pipe, quiet=False, verbose=True), LoggedProgress)
+    assert isinstance(progress_for(pipe, quiet=True, verbose=True), NoProgress)
