@@ -143,6 +143,7 @@ def _target(raw: Mapping[str, object], at: TablePath) -> NotifyTarget:
         timeout=values.number("timeout", _TARGET.timeout),
         title=values.opt_text("title") or _TARGET.title,
         link=link,
+        file=at.file,
     )
 
 

@@ -52,6 +52,8 @@ class NotifyTarget:
     timeout: float = DEFAULT_TIMEOUT
     title: str = "homelab report"
     link: str | None = None
+    file: str | None = None
+    """The config file that names the target, for the messages about its secrets."""
 
     @property
     def label(self) -> str:
@@ -59,10 +61,17 @@ class NotifyTarget:
         where = f"${self.url_env}" if self.url_env else _origin(self.url or "")
         return f"[[notify]][{self.index}] {self.kind.value} {where}"
 
+    def _unset(self, variable: str | None) -> ConfigError:
+        where = f"{self.file}: " if self.file else ""
+        return ConfigError(
+            f"{where}{self.label}: environment variable {variable} is not set; export it, or "
+            "pass it to the service (EnvironmentFile=, see docs/weekly.md)"
+        )
+
     def resolve_url(self) -> str:
         url = self.url if self.url is not None else os.environ.get(self.url_env or "", "").strip()
         if not url:
-            raise ConfigError(f"{self.label}: environment variable {self.url_env} is not set")
+            raise self._unset(self.url_env)
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{self.label}: the URL must start with http:// or https://")
         return url
@@ -72,7 +81,7 @@ class NotifyTarget:
             return None
         value = os.environ.get(self.token_env, "").strip()
         if not value:
-            raise ConfigError(f"{self.label}: environment variable {self.token_env} is not set")
+            raise self._unset(self.token_env)
         return value
 
 

@@ -232,7 +232,9 @@ def test_missing_token_variable_skips_the_target_with_a_warning(hook: Hook, tmp_
     lab = quiet_lab(tmp_path / "lab", extra_config=block)
     code, _, err = run(lab, tmp_path / "h.sqlite3")
     assert code == 0 and hook.received == []
-    assert "TEST_UNSET_TOKEN_XYZ is not set" in err
+    config = lab / "config.toml"
+    assert f"{config}: [[notify]][0] ntfy http://127.0.0.1:" in err  # the file that asked
+    assert "environment variable TEST_UNSET_TOKEN_XYZ is not set; export it" in err
 
 
 def test_unreachable_server_is_a_warning(tmp_path: Path) -> None:
