@@ -217,8 +217,10 @@ def test_notify() -> None:
         """
     )
     assert config.notify == (
-        NotifyTarget(0, NotifyKind.NTFY, url="https://ntfy.example/lab"),
-        NotifyTarget(1, NotifyKind.SLACK, url_env="SLACK_HOOK", when=NotifyWhen.ALWAYS),
+        NotifyTarget(0, NotifyKind.NTFY, url="https://ntfy.example/lab", file="lab.toml"),
+        NotifyTarget(
+            1, NotifyKind.SLACK, url_env="SLACK_HOOK", when=NotifyWhen.ALWAYS, file="lab.toml"
+        ),
     )
 
 
